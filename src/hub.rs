@@ -1,0 +1,268 @@
+//! The hub: topics, message ids, replay rings and who is waiting for what.
+//!
+//! Every transport reads from the same hub, which is why a message published once reaches a
+//! short-poller, a long-poller, an `EventSource` and a WebSocket alike. The hub knows nothing
+//! of sockets: subscribers are opaque [`Subscriber`] numbers the server hands it.
+//!
+//! Ids are per topic, 1, 2, 3, … with no gaps (SPEC §2), so a client's *cursor* — the last id
+//! it has seen — is all it needs to resume, and a gap in the ids it receives is proof of loss.
+//! Each topic keeps its last `replay` messages in a ring; a cursor older than the ring gets
+//! what is still retained.
+
+use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::rc::Rc;
+
+use crate::wire::{chunked, json, sse, ws};
+
+/// One published message. Its encodings are made once, on first use, and shared by every
+/// subscriber that needs them (no per-subscriber copy on the fan-out path).
+#[derive(Debug)]
+pub struct Message {
+    pub id: u64,
+    pub topic: Rc<str>,
+    pub data: Box<str>,
+    /// Server time at publish, Unix milliseconds.
+    pub time_ms: u64,
+    json: Box<[u8]>,
+    sse_chunk: OnceCell<Rc<[u8]>>,
+    sse_event: OnceCell<Rc<[u8]>>,
+    ws_frame: OnceCell<Rc<[u8]>>,
+}
+
+impl Message {
+    fn new(id: u64, topic: Rc<str>, data: &str, time_ms: u64) -> Message {
+        let mut out = Vec::with_capacity(data.len() + topic.len() + 64);
+        json::Object::new(&mut out)
+            .u64("id", id)
+            .str("topic", &topic)
+            .str("data", data)
+            .u64("time", time_ms)
+            .finish();
+        Message {
+            id,
+            topic,
+            data: data.into(),
+            time_ms,
+            json: out.into_boxed_slice(),
+            sse_chunk: OnceCell::new(),
+            sse_event: OnceCell::new(),
+            ws_frame: OnceCell::new(),
+        }
+    }
+
+    /// `{"id":7,"topic":"chat","data":"hello","time":1732390000123}` (SPEC §2).
+    pub fn json(&self) -> &[u8] {
+        &self.json
+    }
+
+    /// The SSE event (`id: 7\ndata: hello\n\n`), for close-delimited HTTP/1.0 streams.
+    pub fn sse_event(&self) -> Rc<[u8]> {
+        self.sse_event
+            .get_or_init(|| {
+                let mut out = Vec::with_capacity(self.data.len() + 32);
+                sse::write_event(&mut out, Some(self.id), &self.data);
+                out.into()
+            })
+            .clone()
+    }
+
+    /// The SSE event inside one HTTP/1.1 chunk, chunk-size line and CRLF included.
+    pub fn sse_chunk(&self) -> Rc<[u8]> {
+        self.sse_chunk
+            .get_or_init(|| {
+                let event = self.sse_event();
+                let mut out = Vec::with_capacity(event.len() + 12);
+                chunked::write_chunk(&mut out, &event);
+                out.into()
+            })
+            .clone()
+    }
+
+    /// One unmasked WebSocket text frame holding the message JSON.
+    pub fn ws_frame(&self) -> Rc<[u8]> {
+        self.ws_frame
+            .get_or_init(|| {
+                let mut out = Vec::with_capacity(self.json.len() + 10);
+                ws::frame::write_frame(&mut out, true, ws::frame::OpCode::Text, &self.json);
+                out.into()
+            })
+            .clone()
+    }
+}
+
+/// A waiting connection, as the server numbers it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Subscriber(pub u64);
+
+struct Topic {
+    name: Rc<str>,
+    last_id: u64,
+    ring: VecDeque<Rc<Message>>,
+    subscribers: HashSet<Subscriber>,
+}
+
+pub struct Hub {
+    topics: HashMap<Rc<str>, Topic>,
+    replay: usize,
+    published: u64,
+    /// Messages published since the server last collected them, on topics with subscribers.
+    fresh: Vec<Rc<Message>>,
+}
+
+impl Hub {
+    /// A hub keeping the last `replay` messages of each topic.
+    pub fn new(replay: usize) -> Hub {
+        Hub { topics: HashMap::new(), replay, published: 0, fresh: Vec::new() }
+    }
+
+    fn topic_mut(&mut self, name: &str) -> &mut Topic {
+        if !self.topics.contains_key(name) {
+            let name: Rc<str> = name.into();
+            let topic =
+                Topic { name: name.clone(), last_id: 0, ring: VecDeque::new(), subscribers: HashSet::new() };
+            self.topics.insert(name, topic);
+        }
+        self.topics.get_mut(name).expect("inserted above")
+    }
+
+    /// Publishes `data` on `topic`, giving it the topic's next id.
+    pub fn publish(&mut self, topic: &str, data: &str, time_ms: u64) -> Rc<Message> {
+        let replay = self.replay;
+        let t = self.topic_mut(topic);
+        t.last_id += 1;
+        let message = Rc::new(Message::new(t.last_id, t.name.clone(), data, time_ms));
+        if replay > 0 {
+            if t.ring.len() == replay {
+                t.ring.pop_front();
+            }
+            t.ring.push_back(message.clone());
+        }
+        let wake = !t.subscribers.is_empty();
+        self.published += 1;
+        if wake {
+            self.fresh.push(message.clone());
+        }
+        message
+    }
+
+    /// Messages published to topics with subscribers since the last call.
+    pub fn take_fresh(&mut self) -> Vec<Rc<Message>> {
+        std::mem::take(&mut self.fresh)
+    }
+
+    /// The latest id of `topic` (0 if nothing was ever published).
+    pub fn last_id(&self, topic: &str) -> u64 {
+        self.topics.get(topic).map_or(0, |t| t.last_id)
+    }
+
+    /// Turns a client's `since` into a cursor (SPEC §2): absent means "from now"; a cursor
+    /// beyond the latest id (the server restarted) is the latest id.
+    pub fn cursor(&self, topic: &str, since: Option<u64>) -> u64 {
+        let last = self.last_id(topic);
+        since.map_or(last, |s| s.min(last))
+    }
+
+    /// Retained messages with id > `cursor`, oldest first, at most `limit`.
+    pub fn after(&self, topic: &str, cursor: u64, limit: usize) -> impl Iterator<Item = &Rc<Message>> {
+        let ring = self.topics.get(topic).map(|t| &t.ring);
+        // Ids are consecutive, so the first wanted message is found by arithmetic.
+        let skip =
+            ring.and_then(|r| r.front()).map_or(0, |first| cursor.saturating_sub(first.id - 1) as usize);
+        ring.into_iter().flat_map(move |r| r.iter().skip(skip).take(limit))
+    }
+
+    pub fn subscribe(&mut self, topic: &str, who: Subscriber) {
+        self.topic_mut(topic).subscribers.insert(who);
+    }
+
+    pub fn unsubscribe(&mut self, topic: &str, who: Subscriber) {
+        if let Some(t) = self.topics.get_mut(topic) {
+            t.subscribers.remove(&who);
+            if t.subscribers.is_empty() && t.last_id == 0 {
+                self.topics.remove(topic);
+            }
+        }
+    }
+
+    /// Copies the subscribers of `topic` into `into` (cleared first), so the caller can
+    /// deliver while changing subscriptions.
+    pub fn subscribers_into(&self, topic: &str, into: &mut Vec<Subscriber>) {
+        into.clear();
+        if let Some(t) = self.topics.get(topic) {
+            into.extend(t.subscribers.iter().copied());
+        }
+    }
+
+    pub fn topic_count(&self) -> usize {
+        self.topics.values().filter(|t| t.last_id > 0).count()
+    }
+
+    pub fn published(&self) -> u64 {
+        self.published
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids<'a>(it: impl Iterator<Item = &'a Rc<Message>>) -> Vec<u64> {
+        it.map(|m| m.id).collect()
+    }
+
+    #[test]
+    fn ids_are_consecutive_per_topic() {
+        let mut hub = Hub::new(4);
+        assert_eq!(hub.publish("a", "x", 0).id, 1);
+        assert_eq!(hub.publish("a", "y", 0).id, 2);
+        assert_eq!(hub.publish("b", "z", 0).id, 1);
+        assert_eq!(hub.last_id("a"), 2);
+        assert_eq!(hub.published(), 3);
+    }
+
+    #[test]
+    fn replay_ring_keeps_the_last_n() {
+        let mut hub = Hub::new(3);
+        for i in 0..10 {
+            hub.publish("t", &i.to_string(), 0);
+        }
+        assert_eq!(ids(hub.after("t", 0, 100)), vec![8, 9, 10]);
+        assert_eq!(ids(hub.after("t", 8, 100)), vec![9, 10]);
+        assert_eq!(ids(hub.after("t", 9, 1)), vec![10]);
+        assert_eq!(ids(hub.after("t", 10, 100)), Vec::<u64>::new());
+        assert_eq!(ids(hub.after("nope", 0, 100)), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn cursor_rules() {
+        let mut hub = Hub::new(8);
+        hub.publish("t", "a", 0);
+        hub.publish("t", "b", 0);
+        assert_eq!(hub.cursor("t", None), 2, "absent since means from now");
+        assert_eq!(hub.cursor("t", Some(0)), 0);
+        assert_eq!(hub.cursor("t", Some(99)), 2, "beyond the latest id means the latest id");
+    }
+
+    #[test]
+    fn fresh_messages_only_for_topics_with_subscribers() {
+        let mut hub = Hub::new(8);
+        hub.publish("t", "a", 0);
+        assert!(hub.take_fresh().is_empty());
+        hub.subscribe("t", Subscriber(1));
+        hub.publish("t", "b", 0);
+        assert_eq!(ids(hub.take_fresh().iter()), vec![2]);
+        hub.unsubscribe("t", Subscriber(1));
+        hub.publish("t", "c", 0);
+        assert!(hub.take_fresh().is_empty());
+    }
+
+    #[test]
+    fn encodings_are_shared() {
+        let mut hub = Hub::new(8);
+        let m = hub.publish("chat", "hello", 1732390000123);
+        assert_eq!(m.json(), br#"{"id":1,"topic":"chat","data":"hello","time":1732390000123}"#);
+        assert!(Rc::ptr_eq(&m.sse_chunk(), &m.sse_chunk()));
+        assert_eq!(&*m.sse_event(), b"id: 1\ndata: hello\n\n");
+    }
+}

@@ -1,0 +1,57 @@
+//! # pushlab
+//!
+//! A real-time push server built from the sockets up, to be read beside its docs. One `mio`
+//! event loop serves the four ways a server pushes messages to a browser — short polling,
+//! long polling, Server-Sent Events and WebSocket — over an HTTP/1.1 implementation of its
+//! own. `SPEC.md` is the behaviour contract; `docs/` explains every layer.
+//!
+//! ## The map
+//!
+//! Layers from the bytes up; each module teaches one chapter of `docs/`.
+//!
+//! | module | layer | chapter |
+//! |---|---|---|
+//! | [`limits`] | every limit and default, one commented line each | all |
+//! | [`wire`] | bytes ↔ types: HTTP heads, chunked coding, SSE events, WebSocket frames, UTF-8, JSON | 01–05 |
+//! | [`http`] | requests from input, routing, responses | 01 |
+//! | [`transport`] | per-connection state of long-poll, SSE and WebSocket (no sockets) | 03–05 |
+//! | [`hub`] | topics, ids, replay rings, subscribers | 02 |
+//! | [`server`] | the `mio` event loop, connection slab, timers, buffers — the only I/O | 00 |
+//! | [`app`] | pushlab's routes: publish, poll, long-poll, SSE, WebSocket, pages, stats | 02–05 |
+//! | [`config`] | command-line flags | — |
+//!
+//! `unsafe` is denied everywhere except `server/rlimit.rs` (two libc calls).
+#![deny(unsafe_code)]
+
+pub mod app;
+pub mod config;
+pub mod http;
+pub mod hub;
+pub mod limits;
+pub mod server;
+pub mod stats;
+pub mod transport;
+pub mod wire;
+
+use std::io;
+use std::net::SocketAddr;
+
+/// Binds pushlab with `config` and serves it on a new thread; returns the bound address.
+/// This is how tests start a real server on `127.0.0.1:0`.
+pub fn spawn(config: config::Config) -> io::Result<SocketAddr> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new().name("pushlab".into()).spawn(move || {
+        let server = match server::Server::bind(config, app::Pushlab::new()) {
+            Ok(server) => server,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        let _ = tx.send(server.local_addr());
+        if let Err(e) = server.run() {
+            log::error!("event loop failed: {e}");
+        }
+    })?;
+    rx.recv().map_err(|_| io::Error::other("server thread ended before binding"))?
+}

@@ -1,0 +1,71 @@
+//! Every limit and default in pushlab, one commented line each (like xv6's `param.h`).
+//!
+//! The numbers come from `SPEC.md`; code elsewhere names these constants instead of
+//! repeating the numbers, so this file is the one place to read or change them.
+
+use std::time::Duration;
+
+// ---- HTTP/1.1 (SPEC §8, chapter 01) ----
+/// Longest request-target we accept; longer is `414 URI Too Long`.
+pub const MAX_REQUEST_TARGET: usize = 8 * 1024;
+/// Largest request head (request line + header fields + blank line); larger is `431`.
+pub const MAX_HEAD: usize = 16 * 1024;
+/// Most header fields in one request; more is `431` as well.
+pub const MAX_HEADERS: usize = 100;
+/// Body limit for handlers that do not set their own (the `01_http` echo demo).
+pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
+/// A request head must be complete this long after its first byte, else `408` and close.
+pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// An idle keep-alive connection is closed silently after this long.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+// ---- Connections and buffers (SPEC §1, §8, chapter 00) ----
+/// Default for `--max-connections`; one more gets `503` and is closed.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 100_000;
+/// Size of one read buffer; a connection holds one only while it has unparsed input.
+pub const READ_BUFFER: usize = 16 * 1024;
+/// Read buffers kept for reuse when connections go idle (the rest are freed).
+pub const BUFFER_POOL: usize = 1024;
+/// Most unread input a plain HTTP connection buffers (a head plus the largest body a
+/// handler accepts, with room for chunked-coding overhead); past it, reading pauses.
+pub const MAX_INPUT: usize = MAX_HEAD + 2 * DEFAULT_MAX_BODY;
+/// Queued output at which a connection stops parsing pipelined requests until it drains.
+pub const OUTPUT_PAUSE: usize = 256 * 1024;
+/// Readiness events fetched per `Poll::poll` call.
+pub const EVENTS_PER_POLL: usize = 1024;
+/// Output queued in the server (beyond what the kernel took) that makes a consumer "slow".
+pub const SLOW_CONSUMER_BYTES: usize = 1024 * 1024;
+/// Most buffers handed to one `writev` call when flushing a connection.
+pub const MAX_IOVECS: usize = 64;
+
+// ---- Topics and messages (SPEC §2–3, chapters 02–03) ----
+/// Longest topic name; a topic is 1..=64 of `[A-Za-z0-9._-]`.
+pub const MAX_TOPIC_LEN: usize = 64;
+/// Default for `--replay`: messages each topic keeps for replay.
+pub const DEFAULT_REPLAY: usize = 1024;
+/// Largest message body `POST /publish` accepts; larger is `413`.
+pub const MAX_PUBLISH_BODY: usize = 64 * 1024;
+/// Default `limit` of `/poll` and `/long-poll`.
+pub const DEFAULT_POLL_LIMIT: u64 = 100;
+/// `limit` is clamped to `1..=MAX_POLL_LIMIT`.
+pub const MAX_POLL_LIMIT: u64 = 1000;
+/// Default for `--long-poll-timeout`, in seconds.
+pub const DEFAULT_LONG_POLL_TIMEOUT_S: u64 = 25;
+/// Long-poll timeouts are clamped to `MIN..=MAX` seconds.
+pub const MIN_LONG_POLL_TIMEOUT_S: u64 = 1;
+/// See [`MIN_LONG_POLL_TIMEOUT_S`].
+pub const MAX_LONG_POLL_TIMEOUT_S: u64 = 120;
+
+// ---- Server-Sent Events and WebSocket (SPEC §6–7, chapters 04–05) ----
+/// Default for `--heartbeat`, in seconds: SSE comments and WebSocket pings when idle.
+pub const DEFAULT_HEARTBEAT_S: u64 = 15;
+/// The reconnection delay an SSE stream announces first (`retry: 3000`).
+pub const SSE_RETRY_MS: u64 = 3000;
+/// Largest text message a `/ws` client may publish; larger is close `1009`.
+pub const MAX_WS_CHAT_MESSAGE: usize = 64 * 1024;
+/// Default for `--max-message`: largest message `/echo` accepts; larger is close `1009`.
+pub const DEFAULT_MAX_ECHO_MESSAGE: usize = 16 * 1024 * 1024;
+/// RFC 6455 §5.5: control frames carry at most 125 bytes of payload.
+pub const MAX_CONTROL_PAYLOAD: usize = 125;
+/// After sending a close frame, wait this long for the peer's before dropping the socket.
+pub const WS_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);

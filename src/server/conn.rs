@@ -1,0 +1,228 @@
+//! One connection: its socket, its buffers, and what it is doing now.
+//!
+//! A connection is a state machine over [`Mode`]. Every connection starts in `Http`
+//! (reading requests, writing responses); a request can move it to `LongPoll` (held), `Sse`
+//! (streaming) or `WebSocket` (upgraded). `LongPoll` returns to `Http` after its reply.
+//! `Lingering` is the end of every connection that closes with something to say: the last
+//! response is flushed, our side is shut down, and whatever the client still sends is read
+//! and dropped until it closes too — closing a socket with unread input would make the kernel
+//! send a reset that can destroy the response in flight.
+//!
+//! ```text
+//!            ┌──────────── reply ─────────────┐
+//!            ▼                                │
+//! accept → Http ── /long-poll (no news) ──→ LongPoll
+//!            │ ── /sse ─────────────────────→ Sse
+//!            │ ── GET + Upgrade: websocket ─→ WebSocket
+//!            └── error / Connection: close ─→ Lingering → closed
+//! ```
+
+use std::io::{self, Read};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use mio::net::TcpStream;
+
+use crate::http::reader::RequestReader;
+use crate::limits::{HEAD_TIMEOUT, IDLE_TIMEOUT, READ_BUFFER, WS_CLOSE_TIMEOUT};
+use crate::stats::Kind;
+use crate::transport::long_poll::HeldPoll;
+use crate::transport::sse::SseStream;
+use crate::transport::websocket::WsProtocol;
+use crate::wire::request::Version;
+
+use super::outq::OutQueue;
+use super::{BufferPool, Endpoint};
+
+/// How long a closing connection keeps reading (and dropping) what the client still sends.
+pub const LINGER: Duration = Duration::from_secs(2);
+
+pub enum Mode {
+    Http,
+    LongPoll(HeldPoll),
+    Sse(SseStream),
+    WebSocket(Box<WsSession>),
+    /// Flushing the last bytes, then draining input until EOF or `until`.
+    Lingering {
+        until: Instant,
+    },
+}
+
+impl Mode {
+    pub fn kind(&self) -> Option<Kind> {
+        match self {
+            Mode::Http => Some(Kind::Http),
+            Mode::LongPoll(_) => Some(Kind::LongPoll),
+            Mode::Sse(_) => Some(Kind::Sse),
+            Mode::WebSocket(_) => Some(Kind::WebSocket),
+            Mode::Lingering { .. } => None,
+        }
+    }
+
+    /// The topic this connection is subscribed to, if any.
+    pub fn topic(&self) -> Option<&str> {
+        match self {
+            Mode::LongPoll(held) => Some(&held.topic),
+            Mode::Sse(stream) => Some(&stream.topic),
+            Mode::WebSocket(ws) => match &ws.endpoint {
+                Endpoint::Topic { topic, .. } => Some(topic),
+                Endpoint::Echo => None,
+            },
+            Mode::Http | Mode::Lingering { .. } => None,
+        }
+    }
+}
+
+/// A WebSocket connection: the protocol machine plus the heartbeat clock.
+pub struct WsSession {
+    pub protocol: WsProtocol,
+    pub endpoint: Endpoint,
+    /// When anything at all was last received (SPEC §7: "silent" means nothing received).
+    pub heard_at: Instant,
+    /// When we last sent a ping.
+    pub pinged_at: Instant,
+    /// Set once we have started the closing handshake: give up waiting at this time.
+    pub close_deadline: Option<Instant>,
+}
+
+pub struct Connection {
+    pub socket: TcpStream,
+    pub peer: SocketAddr,
+    /// Unread input; `input[pos..]` is what the protocol has not consumed yet. Borrowed from
+    /// the pool while non-empty.
+    pub input: Vec<u8>,
+    pub pos: usize,
+    /// A chunked request body being decoded.
+    pub body_buf: Vec<u8>,
+    pub reader: RequestReader,
+    pub out: OutQueue,
+    pub mode: Mode,
+    /// HTTP version and persistence of the request being answered (for held replies).
+    pub version: Version,
+    pub keep_alive: bool,
+    /// When the first byte of the current request head arrived (for the 408 timeout).
+    pub head_started: Option<Instant>,
+    /// When bytes last moved in either direction.
+    pub active_at: Instant,
+    /// The peer has closed its side (read returned 0).
+    pub read_closed: bool,
+    /// Edge-triggered readiness says there may be more to read.
+    pub readable: bool,
+    /// `WRITABLE` interest is registered (only while output is blocked).
+    pub write_interest: bool,
+    /// The next moment something must happen, as computed by [`Connection::next_deadline`].
+    pub deadline: Option<Instant>,
+    /// The earliest entry this connection has in the timer heap.
+    pub armed: Option<Instant>,
+}
+
+/// What a read pass found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ReadOutcome {
+    /// Drained to `WouldBlock` (or stopped at the input cap).
+    Open,
+    /// The peer closed its side.
+    Eof,
+}
+
+impl Connection {
+    pub fn new(socket: TcpStream, peer: SocketAddr, now: Instant) -> Connection {
+        Connection {
+            socket,
+            peer,
+            input: Vec::new(),
+            pos: 0,
+            body_buf: Vec::new(),
+            reader: RequestReader::new(),
+            out: OutQueue::new(),
+            mode: Mode::Http,
+            version: Version::Http11,
+            keep_alive: true,
+            head_started: None,
+            active_at: now,
+            read_closed: false,
+            readable: true,
+            write_interest: false,
+            deadline: None,
+            armed: None,
+        }
+    }
+
+    pub fn unread(&self) -> &[u8] {
+        &self.input[self.pos..]
+    }
+
+    /// Reads until `WouldBlock`, EOF or `cap` unread bytes. Edge-triggered readiness means
+    /// stopping early is only safe because `readable` remembers that more may be waiting.
+    pub fn fill(&mut self, pool: &mut BufferPool, cap: usize) -> io::Result<ReadOutcome> {
+        while self.readable && !self.read_closed {
+            if self.input.len() - self.pos >= cap {
+                break;
+            }
+            if self.input.capacity() == 0 {
+                self.input = pool.take();
+            }
+            let len = self.input.len();
+            self.input.resize(len + READ_BUFFER, 0);
+            let result = self.socket.read(&mut self.input[len..]);
+            match result {
+                Ok(0) => {
+                    self.input.truncate(len);
+                    self.read_closed = true;
+                }
+                Ok(n) => self.input.truncate(len + n),
+                Err(e) => {
+                    self.input.truncate(len);
+                    match e.kind() {
+                        io::ErrorKind::WouldBlock => self.readable = false,
+                        io::ErrorKind::Interrupted => {}
+                        _ => return Err(e),
+                    }
+                }
+            }
+        }
+        Ok(if self.read_closed { ReadOutcome::Eof } else { ReadOutcome::Open })
+    }
+
+    /// Forgets consumed input; gives the buffer back to the pool when nothing is left.
+    pub fn compact(&mut self, pool: &mut BufferPool) {
+        if self.pos == 0 {
+            return;
+        }
+        if self.pos >= self.input.len() {
+            pool.give(std::mem::take(&mut self.input));
+        } else {
+            self.input.drain(..self.pos);
+        }
+        self.pos = 0;
+    }
+
+    /// The next moment this connection needs attention, whatever it is doing.
+    pub fn next_deadline(&self, heartbeat: Duration) -> Option<Instant> {
+        match &self.mode {
+            Mode::Http => Some(match self.head_started {
+                Some(started) if self.reader.reading_head() => started + HEAD_TIMEOUT,
+                _ => self.active_at + IDLE_TIMEOUT,
+            }),
+            Mode::LongPoll(held) => Some(held.deadline),
+            Mode::Sse(stream) => Some(stream.heartbeat_at),
+            Mode::WebSocket(ws) => {
+                let ping_at = ws.pinged_at.max(ws.heard_at) + heartbeat;
+                let silent_at = ws.heard_at + heartbeat * 2;
+                let close_at = ws.close_deadline.unwrap_or(silent_at).min(silent_at);
+                Some(ping_at.min(close_at))
+            }
+            Mode::Lingering { until } => Some(*until),
+        }
+    }
+}
+
+impl WsSession {
+    pub fn new(protocol: WsProtocol, endpoint: Endpoint, now: Instant) -> WsSession {
+        WsSession { protocol, endpoint, heard_at: now, pinged_at: now, close_deadline: None }
+    }
+
+    pub fn start_close_timer(&mut self, now: Instant) {
+        self.close_deadline.get_or_insert(now + WS_CLOSE_TIMEOUT);
+    }
+}
