@@ -81,9 +81,14 @@ fn bench_parsers(c: &mut Criterion) {
     ] {
         // Both must accept the whole request, or the comparison means nothing.
         let mut headers = [Header::EMPTY; SLOTS];
-        assert!(matches!(parse_head(request, &mut headers), Ok(Status::Complete((_, n))) if n == request.len()));
+        assert!(
+            matches!(parse_head(request, &mut headers), Ok(Status::Complete((_, n))) if n == request.len())
+        );
         let mut headers = [httparse::EMPTY_HEADER; SLOTS];
-        assert_eq!(httparse::Request::new(&mut headers).parse(request), Ok(httparse::Status::Complete(request.len())));
+        assert_eq!(
+            httparse::Request::new(&mut headers).parse(request),
+            Ok(httparse::Status::Complete(request.len()))
+        );
 
         let mut group = c.benchmark_group(name);
         group.throughput(Throughput::Bytes(request.len() as u64));

@@ -62,7 +62,11 @@ fn env(name: &str, default: u64) -> u64 {
 fn main() -> io::Result<()> {
     let clients = env("POLL_COSTS_CLIENTS", 50) as usize;
     let period = Duration::from_millis(env("POLL_COSTS_PERIOD_MS", 2000));
-    let addr = pushlab::spawn(Config { addr: "127.0.0.1:0".parse().unwrap(), replay: 100_000, ..Config::default() })?;
+    let addr = pushlab::spawn(Config {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        replay: 100_000,
+        ..Config::default()
+    })?;
     let messages = (ACTIVE.as_millis() / period.as_millis()) as u64;
     let start = Instant::now();
     let active_end = start + period * messages as u32 + SETTLE;
@@ -95,12 +99,18 @@ fn main() -> io::Result<()> {
         let when = start + period * n as u32 - period / 2;
         std::thread::sleep(when.saturating_duration_since(Instant::now()));
         let body = format!("tick {n:06} from the bench publisher");
-        let head = format!("POST /publish?topic={TOPIC} HTTP/1.1\r\nHost: b\r\nContent-Length: {}\r\n\r\n", body.len());
+        let head = format!(
+            "POST /publish?topic={TOPIC} HTTP/1.1\r\nHost: b\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
         exchange(&mut conn, format!("{head}{body}").as_bytes())?;
     }
     std::thread::sleep(plan.idle_end.saturating_duration_since(Instant::now()));
     // Release the long-pollers still held, so every thread ends now.
-    exchange(&mut conn, format!("POST /publish?topic={TOPIC} HTTP/1.1\r\nHost: b\r\nContent-Length: 3\r\n\r\nend").as_bytes())?;
+    exchange(
+        &mut conn,
+        format!("POST /publish?topic={TOPIC} HTTP/1.1\r\nHost: b\r\nContent-Length: 3\r\n\r\nend").as_bytes(),
+    )?;
     for t in threads {
         t.join().expect("client thread");
     }
@@ -135,7 +145,8 @@ fn client(addr: SocketAddr, long: bool, offset: Duration, plan: Plan) -> io::Res
         c.received += received as u64;
         c.empty += messages.is_empty() as u64;
         c.delivered += messages.len() as u64;
-        c.delays_ms.extend(messages.iter().map(|m| arrived_ms.saturating_sub(m["time"].as_u64().unwrap_or(0))));
+        c.delays_ms
+            .extend(messages.iter().map(|m| arrived_ms.saturating_sub(m["time"].as_u64().unwrap_or(0))));
         cursor = reply["next"].as_u64().unwrap_or(cursor);
         if !long {
             next_at += SHORT_INTERVAL;
@@ -148,7 +159,9 @@ fn client(addr: SocketAddr, long: bool, offset: Duration, plan: Plan) -> io::Res
 fn report(results: &[[Costs; 2]; 2], clients: u64, messages: u64) {
     let [short, long] = results;
     let per = |x: u64, n: u64| x as f64 / n.max(1) as f64;
-    let row = |name: &str, f: &dyn Fn(&[Costs; 2]) -> String| println!("{name:<44} {:>14} {:>14}", f(short), f(long));
+    let row = |name: &str, f: &dyn Fn(&[Costs; 2]) -> String| {
+        println!("{name:<44} {:>14} {:>14}", f(short), f(long))
+    };
     println!();
     println!("{:<44} {:>14} {:>14}", "", "short poll", "long poll");
     println!("-- active phase (per delivered message) --");
@@ -162,7 +175,9 @@ fn report(results: &[[Costs; 2]; 2], clients: u64, messages: u64) {
         d.sort_unstable();
         d.get(((d.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0)
     };
-    row("delay publish→receive, mean (ms)", &|c| format!("{:.1}", per(c[0].delays_ms.iter().sum(), c[0].delays_ms.len() as u64)));
+    row("delay publish→receive, mean (ms)", &|c| {
+        format!("{:.1}", per(c[0].delays_ms.iter().sum(), c[0].delays_ms.len() as u64))
+    });
     row("delay p50 / p99 / max (ms)", &|c| format!("{} / {} / {}", pct(c, 0.5), pct(c, 0.99), pct(c, 1.0)));
     println!("-- idle phase ({} s, nothing published; per client per minute) --", IDLE.as_secs());
     let minute = 60.0 / IDLE.as_secs_f64() / clients as f64;
@@ -196,7 +211,10 @@ fn exchange(conn: &mut TcpStream, request: &[u8]) -> io::Result<(Vec<u8>, usize)
     loop {
         if let Some(end) = buf.windows(4).position(|w: &[u8]| w == b"\r\n\r\n").map(|i| i + 4) {
             let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-            let length: usize = head.lines().find_map(|l| l.strip_prefix("content-length:")).map_or(0, |v| v.trim().parse().unwrap_or(0));
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap_or(0));
             if buf.len() >= end + length {
                 return Ok((buf[end..end + length].to_vec(), buf.len()));
             }

@@ -19,7 +19,7 @@
 //!
 //! Timestamps travel in the message text (`P <k> <unix-nanos>`), so the child measures
 //! latency with the same clock the publisher used. Sizes: `SSE_FANOUT_N` (10 000),
-//! `SSE_FANOUT_PACED` (100), `SSE_FANOUT_BURST` (100).
+//! `SSE_FANOUT_PACED` (50), `SSE_FANOUT_BURST` (100).
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -90,7 +90,7 @@ fn main() -> io::Result<()> {
         return client::run(addr.parse().expect("SSE_FANOUT_CLIENT is an address"));
     }
     let n = env("SSE_FANOUT_N", 10_000);
-    let (paced, burst) = (env("SSE_FANOUT_PACED", 100), env("SSE_FANOUT_BURST", 100));
+    let (paced, burst) = (env("SSE_FANOUT_PACED", 50), env("SSE_FANOUT_BURST", 100));
     // No heartbeats during the run; enough replay that nothing is evicted.
     let config = Config {
         addr: "127.0.0.1:0".parse().unwrap(),
@@ -100,7 +100,9 @@ fn main() -> io::Result<()> {
     };
     let addr = pushlab::spawn(config)?;
     let started = Instant::now();
-    println!("sse_fanout: pushlab on {addr}, in-process; {n} subscribers, {paced} paced + {burst} burst messages");
+    println!(
+        "sse_fanout: pushlab on {addr}, in-process; {n} subscribers, {paced} paced + {burst} burst messages"
+    );
     let mut publisher = Publisher::connect(addr)?;
 
     // ---- 1. one subscriber, unloaded
@@ -136,12 +138,12 @@ fn main() -> io::Result<()> {
     let connect_started = Instant::now();
     expect("ready")?;
     std::thread::sleep(Duration::from_millis(300));
-    let rss_half = rss();
+    let (rss_half, slab_half) = (rss(), slab());
     writeln!(to_child, "go")?;
     expect("ready")?;
     let connect_time = connect_started.elapsed();
     std::thread::sleep(Duration::from_millis(300));
-    let rss_full = rss();
+    let (rss_full, slab_full) = (rss(), slab());
     let open = publisher.stats()?;
     let per_sub = (rss_full as f64 - rss_half as f64) / (n - n / 2) as f64;
     println!("\n2. {n} idle subscribers (streams open at pushlab: {})", json_u64(&open, "\"sse\":"));
@@ -152,6 +154,10 @@ fn main() -> io::Result<()> {
         n / 2,
         rss_full as f64 / 1048576.0,
         per_sub
+    );
+    println!(
+        "   kernel slab (/proc/meminfo, whole machine): {:.0} bytes per connection, both ends of loopback",
+        (slab_full as f64 - slab_half as f64) / (n - n / 2) as f64
     );
 
     // ---- 3. fan-out
@@ -175,8 +181,10 @@ fn main() -> io::Result<()> {
     let written = json_u64(&publisher.stats()?, "\"bytes_written\":") - written_before;
     let _ = child.wait();
 
+    // "paced all=… | last=…" → {all: …, last: …}
     let fields = |line: &str| -> HashMap<String, String> {
-        line.split(" | ").filter_map(|f| f.split_once('=')).map(|(k, v)| (k.into(), v.into())).collect()
+        let after_word = line.split_once(' ').map_or("", |(_, rest)| rest);
+        after_word.split(" | ").filter_map(|f| f.split_once('=')).map(|(k, v)| (k.into(), v.into())).collect()
     };
     let p = fields(&paced_report);
     let b = fields(&done);
@@ -187,7 +195,11 @@ fn main() -> io::Result<()> {
     println!("   paced, {paced} messages, each after the previous reached everyone:");
     println!("     every delivery     p50 / p90 / p99 / p99.9 / max: {}", p["all"]);
     println!("     last subscriber    p50 / p90 / p99 / p99.9 / max: {}", p["last"]);
-    println!("     server CPU: {:.1} µs per message ({:.2} µs per delivery)", cpu_paced / paced as f64 * 1e6, cpu_paced / (n * paced) as f64 * 1e6);
+    println!(
+        "     server CPU: {:.1} ms per message ({:.2} µs per delivery)",
+        cpu_paced / paced as f64 * 1e3,
+        cpu_paced / (n * paced) as f64 * 1e6
+    );
     println!("   burst, {burst} messages in one pipelined write:");
     println!(
         "     everyone has everything after {:.1} ms: {:.0} deliveries/s ({:.2} µs each)",
@@ -261,7 +273,10 @@ impl Publisher {
     }
 
     fn request(topic: &str, text: &str) -> String {
-        format!("POST /publish?topic={topic} HTTP/1.1\r\nHost: bench\r\nContent-Length: {}\r\n\r\n{text}", text.len())
+        format!(
+            "POST /publish?topic={topic} HTTP/1.1\r\nHost: bench\r\nContent-Length: {}\r\n\r\n{text}",
+            text.len()
+        )
     }
 
     fn publish(&mut self, text: &str) -> io::Result<()> {
@@ -329,6 +344,14 @@ fn rss() -> u64 {
     kb.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) * 1024
 }
 
+/// The kernel's slab allocations in bytes (`Slab:` of `/proc/meminfo`): where socket
+/// structures live. Machine-wide, so only a difference over many sockets means anything.
+fn slab() -> u64 {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let kb = meminfo.lines().find(|l| l.starts_with("Slab:")).and_then(|l| l.split_whitespace().nth(1));
+    kb.and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) * 1024
+}
+
 /// CPU seconds used so far by the server's event-loop thread (named `pushlab`), from
 /// `/proc/self/task/*/stat` (utime + stime, in clock ticks of 1/100 s on Linux).
 fn server_cpu() -> f64 {
@@ -354,8 +377,10 @@ mod client {
     use mio::net::TcpStream;
     use mio::{Events, Interest, Poll, Token};
 
-    /// Connections opened at a time (the listen backlog is finite).
-    pub const BATCH: usize = 500;
+    /// Connections opened at a time. mio listens with a backlog of 128 (as std does): a
+    /// larger burst of SYNs overflows the accept queue, and the overflow waits for the
+    /// kernel's 1 s SYN-ACK retransmission.
+    pub const BATCH: usize = 100;
 
     struct Sub {
         stream: TcpStream,
@@ -379,7 +404,7 @@ mod client {
 
     pub fn run(addr: SocketAddr) -> io::Result<()> {
         let n = env("SSE_FANOUT_N", 10_000);
-        let (paced, burst) = (env("SSE_FANOUT_PACED", 100), env("SSE_FANOUT_BURST", 100));
+        let (paced, burst) = (env("SSE_FANOUT_PACED", 50), env("SSE_FANOUT_BURST", 100));
         let started = Instant::now();
         let mut poll = Poll::new()?;
         let mut events = Events::with_capacity(4096);
@@ -400,7 +425,11 @@ mod client {
         let mut stops = vec![n / 2, n].into_iter().peekable();
         while tally.burst_total < n * burst {
             if started.elapsed() > CHILD_LIMIT {
-                writeln!(out, "error: gave up after {CHILD_LIMIT:?}: {} ready, {} burst deliveries", tally.ready, tally.burst_total)?;
+                writeln!(
+                    out,
+                    "error: gave up after {CHILD_LIMIT:?}: {} ready, {} burst deliveries",
+                    tally.ready, tally.burst_total
+                )?;
                 std::process::exit(1);
             }
             // Open the next batch once the previous one is streaming.
@@ -408,13 +437,18 @@ mod client {
                 let stop = *stops.peek().unwrap();
                 for _ in 0..BATCH.min(stop - subs.len()) {
                     let mut stream = TcpStream::connect(addr)?;
-                    poll.registry().register(&mut stream, Token(subs.len()), Interest::READABLE | Interest::WRITABLE)?;
+                    poll.registry().register(
+                        &mut stream,
+                        Token(subs.len()),
+                        Interest::READABLE | Interest::WRITABLE,
+                    )?;
                     subs.push(Sub { stream, requested: false, ready: false, partial: Vec::new() });
                 }
             }
             if let Some(&stop) = stops.peek() {
                 if tally.ready == stop {
                     stops.next();
+                    eprintln!("[client] {stop} ready after {:?}", started.elapsed());
                     writeln!(out, "ready {stop}")?;
                     out.flush()?;
                     stdin.lock().read_line(&mut String::new())?;
@@ -429,7 +463,9 @@ mod client {
                     if sub.stream.peer_addr().is_err() {
                         continue; // not connected yet
                     }
-                    sub.stream.write_all(format!("GET /sse?topic={TOPIC} HTTP/1.1\r\nHost: bench\r\n\r\n").as_bytes())?;
+                    sub.stream.write_all(
+                        format!("GET /sse?topic={TOPIC} HTTP/1.1\r\nHost: bench\r\n\r\n").as_bytes(),
+                    )?;
                     sub.requested = true;
                     poll.registry().reregister(&mut sub.stream, event.token(), Interest::READABLE)?;
                 }
@@ -445,7 +481,12 @@ mod client {
                 }
             }
         }
-        writeln!(out, "burst all={} | last={}", spread(std::mem::take(&mut tally.burst_all)), tally.burst_last_recv)?;
+        writeln!(
+            out,
+            "burst all={} | last={}",
+            spread(std::mem::take(&mut tally.burst_all)),
+            tally.burst_last_recv
+        )?;
         Ok(())
     }
 
@@ -466,7 +507,13 @@ mod client {
         }
 
         /// Handles every complete line of `data`; returns how many bytes that was.
-        fn scan(&mut self, ready: &mut bool, data: &[u8], now: u64, out: &mut io::Stdout) -> io::Result<usize> {
+        fn scan(
+            &mut self,
+            ready: &mut bool,
+            data: &[u8],
+            now: u64,
+            out: &mut io::Stdout,
+        ) -> io::Result<usize> {
             let mut start = 0;
             while let Some(end) = data[start..].iter().position(|&b| b == b'\n') {
                 let line = &data[start..start + end];

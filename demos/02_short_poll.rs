@@ -24,8 +24,15 @@ fn main() -> io::Result<()> {
     println!("pushlab listening on http://{bound}");
     println!("the same transport in a browser: http://{bound}/demos/short-poll.html?topic={TOPIC}");
     std::thread::spawn(move || clock(bound).unwrap_or_else(|e| eprintln!("clock stopped: {e}")));
+    // Where the polls fall between the clock's ticks is luck: a real client's phase is random.
+    let phase = Duration::from_millis(u64::from(
+        SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().subsec_millis(),
+    ));
+    println!("polling every {INTERVAL:?}, {phase:?} after each tick of the clock: each message waits about that long");
+    std::thread::sleep(phase);
 
     let mut conn = TcpStream::connect(bound)?;
+    let mut poll_at = Instant::now();
     let (mut requests, mut bytes, mut empty, mut shown, mut delay_ms) = (0u64, 0usize, 0u64, 0u64, 0u64);
     let mut cursor: Option<u64> = None; // no `since` on the first request: "from now"
     let mut report_at = Instant::now() + Duration::from_secs(5);
@@ -41,9 +48,13 @@ fn main() -> io::Result<()> {
         if messages.is_empty() {
             empty += 1;
         }
+        if cursor.is_none() {
+            println!("first reply (no since, so \"from now\"): next = {}", reply["next"]);
+        }
         for m in &messages {
             let late = now_ms().saturating_sub(m["time"].as_u64().unwrap_or(0));
-            println!("#{:<4} {}   (published {late} ms ago)", m["id"], m["data"].as_str().unwrap_or(""));
+            let (id, data) = (m["id"].as_u64().unwrap_or(0), m["data"].as_str().unwrap_or(""));
+            println!("#{id:<4} {data}   (published {late} ms ago)");
             shown += 1;
             delay_ms += late;
         }
@@ -57,7 +68,8 @@ fn main() -> io::Result<()> {
                 delay_ms / shown.max(1)
             );
         }
-        std::thread::sleep(INTERVAL);
+        poll_at += INTERVAL;
+        std::thread::sleep(poll_at.saturating_duration_since(Instant::now()));
     }
 }
 
@@ -67,7 +79,10 @@ fn clock(server: SocketAddr) -> io::Result<()> {
     loop {
         let secs = now_ms() / 1000;
         let text = format!("{:02}:{:02}:{:02} UTC", secs / 3600 % 24, secs / 60 % 60, secs % 60);
-        let head = format!("POST /publish?topic={TOPIC} HTTP/1.1\r\nHost: {server}\r\nContent-Length: {}\r\n\r\n", text.len());
+        let head = format!(
+            "POST /publish?topic={TOPIC} HTTP/1.1\r\nHost: {server}\r\nContent-Length: {}\r\n\r\n",
+            text.len()
+        );
         exchange(&mut conn, [head.as_bytes(), text.as_bytes()].concat().as_slice())?;
         std::thread::sleep(Duration::from_secs(1));
     }
@@ -82,7 +97,10 @@ fn exchange(conn: &mut TcpStream, request: &[u8]) -> io::Result<(u16, Vec<u8>, u
     loop {
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4) {
             let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-            let length = head.lines().find_map(|l| l.strip_prefix("content-length:")).map_or(0, |v| v.trim().parse().unwrap_or(0));
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .map_or(0, |v| v.trim().parse().unwrap_or(0));
             if buf.len() >= end + length {
                 let status = head.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
                 return Ok((status, buf[end..end + length].to_vec(), buf.len()));

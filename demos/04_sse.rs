@@ -16,7 +16,8 @@
 //! (`Last-Event-ID`), and the stream opens with `retry:`. Comments keep idle proxies awake.
 //!
 //! ```text
-//! cargo run --example 04_sse            # then: curl -N http://127.0.0.1:8084/clock
+//! cargo run --example 04_sse            # or: cargo run --example 04_sse -- 127.0.0.1:9000
+//! curl -N http://127.0.0.1:8084/clock
 //! curl -N -H 'Last-Event-ID: 3' http://127.0.0.1:8084/clock   # replays the ticks after 3
 //! ```
 //!
@@ -75,7 +76,10 @@ fn serve(mut stream: TcpStream, started: Instant) -> std::io::Result<()> {
         return stream.write_all((head + PAGE).as_bytes());
     }
     // `text/event-stream` is what makes EventSource accept the response at all.
-    stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n")?;
+    // `Access-Control-Allow-Origin: *` lets a page on any origin read the clock (CORS).
+    let head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\
+                Access-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n";
+    stream.write_all(head.as_bytes())?;
     // The reconnection delay, in ms; the blank line ends this block (it dispatches nothing).
     stream.write_all(b"retry: 3000\n\n")?;
     // Tick n happens at started + n * TICK, so any missed tick can be written again: a

@@ -89,7 +89,14 @@ impl Config {
             };
             match flag.as_str() {
                 "--addr" => config.addr = parse_addr(&value()?)?,
-                "--replay" => config.replay = number(&flag, &value()?)? as usize,
+                "--replay" => {
+                    config.replay = number(&flag, &value()?)? as usize;
+                    // Pollers read only what is retained: with nothing kept they would see
+                    // nothing at all.
+                    if config.replay == 0 {
+                        return Err("--replay must be at least 1".into());
+                    }
+                }
                 "--max-connections" => {
                     config.max_connections = number(&flag, &value()?)? as usize;
                     if config.max_connections == 0 {
@@ -159,6 +166,7 @@ mod tests {
     fn bad_flags_are_errors() {
         assert!(parse(&["--nope"]).is_err());
         assert!(parse(&["--replay", "-1"]).is_err());
+        assert!(parse(&["--replay", "0"]).is_err());
         assert!(parse(&["--addr"]).is_err());
         assert!(parse(&["--addr", "nowhere"]).is_err());
         assert!(matches!(parse(&["--help"]), Ok(Command::Help)));

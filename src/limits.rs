@@ -31,10 +31,14 @@ pub const BUFFER_POOL: usize = 1024;
 pub const MAX_INPUT: usize = MAX_HEAD + 2 * DEFAULT_MAX_BODY;
 /// Queued output at which a connection stops parsing pipelined requests until it drains.
 pub const OUTPUT_PAUSE: usize = 256 * 1024;
+/// Read-and-process passes one connection gets per loop turn before others have theirs.
+pub const READ_PASSES: usize = 16;
 /// Readiness events fetched per `Poll::poll` call.
 pub const EVENTS_PER_POLL: usize = 1024;
 /// Output queued in the server (beyond what the kernel took) that makes a consumer "slow".
 pub const SLOW_CONSUMER_BYTES: usize = 1024 * 1024;
+/// A stream's replay is queued in batches of about this many bytes as its output drains.
+pub const REPLAY_BATCH: usize = 256 * 1024;
 /// Most buffers handed to one `writev` call when flushing a connection.
 pub const MAX_IOVECS: usize = 64;
 

@@ -82,10 +82,16 @@
       '.' + p(d.getMilliseconds(), 3);
   }
 
+  /** Resolves after `ms`, or at once when `signal` aborts. */
   function sleep(ms, signal) {
     return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      if (signal) signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+      const done = () => {
+        clearTimeout(t);
+        if (signal) signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      if (signal) signal.addEventListener('abort', done);
     });
   }
 
@@ -269,9 +275,11 @@
     requestsLastMinute(now) {
       const s = this.samples;
       if (!s.length || now - s[s.length - 1][0] >= 1000) s.push([now, this.requests]);
-      while (s.length && s[0][0] < now - 60000) s.shift();
-      const young = now - this.since < 60000;
-      return this.requests - (young || !s.length ? 0 : s[0][1]);
+      const cutoff = now - 60000;
+      // Keep the newest sample at or before the cutoff: the count when the window opened.
+      while (s.length > 1 && s[1][0] <= cutoff) s.shift();
+      if (now - this.since < 60000) return this.requests;
+      return this.requests - s[0][1];
     }
 
     /** Every displayable value, formatted, keyed as in the pages' data-stat attributes. */

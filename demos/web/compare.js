@@ -86,12 +86,16 @@
 
   let ctrl = null;
   let topic = PL.DEFAULT_TOPIC;
+  let laneError = false; // #error holds a transport's trouble, to clear when all are well
 
   function hooksFor(key) {
     const lane = lanes[key];
     return {
       onState(state, text) { PL.setStatus(lane.status, state, text); },
-      onError(text) { PL.showError(NAMES[key] + ': ' + text); },
+      onError(text) {
+        laneError = true;
+        PL.showError(NAMES[key] + ': ' + text);
+      },
       onNotice(text) { lane.list.marker(text, 'restart'); },
       onMessage(m) {
         if (key === 'sse') {
@@ -100,6 +104,7 @@
           PL.showTimed(lane.list, lane.stats, m, sessionStart);
           learnTime(m);
         }
+        lane.view.render();
       },
     };
   }
@@ -151,7 +156,7 @@
     const poll = new PL.ShortPoller({ topic: t, since, stats: lanes.poll.stats, interval: intervalMs, hooks: hooksFor('poll') });
     const longPoll = new PL.LongPoller({ topic: t, since, stats: lanes['long-poll'].stats, timeout: timeoutSecs, hooks: hooksFor('long-poll') });
     const sse = new PL.SseClient({ topic: t, stats: lanes.sse.stats, hooks: hooksFor('sse') });
-    const ws = new PL.WsClient({ topic: t, stats: lanes.ws.stats, hooks: hooksFor('ws') });
+    const ws = new PL.WsClient({ topic: t, stats: lanes.ws.stats, hooks: hooksFor('ws'), reconnectMs: 2000 });
     lanes.poll.client = poll;
     lanes['long-poll'].client = longPoll;
     lanes.sse.client = sse;
@@ -168,6 +173,8 @@
     const states = KEYS.map((k) => lanes[k].status.dataset.state);
     if (states.every((s) => s === 'open')) {
       PL.setStatus(status, 'open', 'all four connected');
+      if (laneError) PL.showError('');
+      laneError = false;
     } else if (states.some((s) => s === 'error' || s === 'closed')) {
       const bad = KEYS.filter((k) => lanes[k].status.dataset.state !== 'open').map((k) => NAMES[k]);
       PL.setStatus(status, 'error', 'trouble: ' + bad.join(', '));

@@ -58,7 +58,10 @@
       stats,
       timeout: timeoutSecs,
       hooks: Object.assign(hooks, {
-        onMessage: (m) => PL.showTimed(list, stats, m, sessionStart),
+        onMessage: (m) => {
+          PL.showTimed(list, stats, m, sessionStart);
+          view.render();
+        },
         onExchange: (ex, reply) => wire.show(ex,
           !reply ? 'failed' : reply.messages.length ? 'useful' : 'timeout',
           reply ? reply.messages.length : null),

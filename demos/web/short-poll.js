@@ -57,7 +57,10 @@
       stats,
       interval: intervalMs,
       hooks: Object.assign(hooks, {
-        onMessage: (m) => PL.showTimed(list, stats, m, sessionStart),
+        onMessage: (m) => {
+          PL.showTimed(list, stats, m, sessionStart);
+          view.render();
+        },
         onExchange: (ex, reply) => wire.show(ex,
           !reply ? 'failed' : reply.messages.length ? 'useful' : 'empty',
           reply ? reply.messages.length : null),

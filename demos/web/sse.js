@@ -71,6 +71,7 @@
     } else {
       PL.setMeta(li, 'delay n/a');
     }
+    view.render();
   }
 
   // ---- the raw view: a second connection through fetch, printed as it streams
@@ -169,6 +170,7 @@
   });
   PL.$('#reconnect').addEventListener('click', () => {
     if (client) client.open(client.lastId);
+    else join(topic); // never got going (say, the server was down): start over
   });
   PL.$('#reset').addEventListener('click', () => stats.reset());
 

@@ -339,12 +339,20 @@
    * reach the page. Sizes below are exact for the frames a message would take unfragmented.
    */
   class WsClient {
-    constructor({ topic, stats, hooks }) {
+    /**
+     * `reconnectMs`: when set, a connection that closes without the page asking is opened
+     * again after that long, resuming with since= the last id. A WebSocket never does this
+     * by itself (EventSource does); an application must.
+     */
+    constructor({ topic, stats, hooks, reconnectMs }) {
       this.topic = topic;
       this.stats = stats;
       this.hooks = withHooks(hooks);
       this.ws = null;
       this.lastId = null;
+      this.reconnectMs = reconnectMs || null;
+      this.timer = null;
+      this.closedByPage = false;
     }
 
     path(since) {
@@ -357,6 +365,7 @@
 
     open(since) {
       this.close(1000, 'reconnecting', true);
+      this.closedByPage = false;
       if (since != null) this.lastId = since;
       const path = this.path(since);
       const url = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + path;
@@ -373,14 +382,14 @@
       this.stats.requests += 1;
       this.hooks.onState('connecting', 'CONNECTING');
       this.hooks.onFrame({ dir: '↑', kind: 'GET', len: null, bytes: null,
-        text: 'GET ' + path + ' — Upgrade: websocket, Sec-WebSocket-Version: 13' });
+        text: 'GET ' + path + ' HTTP/1.1 — Upgrade: websocket, Sec-WebSocket-Version: 13, …' });
 
       ws.onopen = () => {
         if (this.ws !== ws) return;
         opened = true;
         this.stats.bytes += PL.WS_HANDSHAKE_BYTES;
         this.hooks.onFrame({ dir: '↓', kind: '101', len: null, bytes: PL.WS_HANDSHAKE_BYTES,
-          text: '101 Switching Protocols (size estimated: the page never sees it)' });
+          text: 'HTTP/1.1 101 Switching Protocols (size estimated: the page never sees it)' });
         this.hooks.onState('open', 'OPEN');
       };
 
@@ -430,9 +439,16 @@
           bytes: onWire ? PL.wsFrameBytes(len, false) : null,
           text: 'code ' + ev.code + (ev.reason ? ' “' + ev.reason + '”' : '') + (ev.wasClean ? ', clean' : ', not clean') +
             (onWire ? '' : ' (no close frame: the code is the browser\'s own)') });
-        const state = ev.code === 1000 || ev.code === 1001 ? 'closed' : 'error';
-        this.hooks.onState(state, 'CLOSED — code ' + ev.code + (ev.reason ? ' “' + ev.reason + '”' : '') +
-          ' — press Reconnect to resume with since=' + (this.lastId == null ? '(none)' : this.lastId));
+        const closed = 'CLOSED — code ' + ev.code + (ev.reason ? ' “' + ev.reason + '”' : '');
+        const resume = 'since=' + (this.lastId == null ? '(none)' : this.lastId);
+        if (this.reconnectMs && !this.closedByPage) {
+          this.stats.count('reconnects');
+          this.hooks.onState('connecting', closed + ' — reconnecting in ' + (this.reconnectMs / 1000) + ' s with ' + resume);
+          this.timer = setTimeout(() => { this.timer = null; this.open(this.lastId); }, this.reconnectMs);
+        } else {
+          const state = ev.code === 1000 || ev.code === 1001 ? 'closed' : 'error';
+          this.hooks.onState(state, closed + ' — press Reconnect to resume with ' + resume);
+        }
         if (!opened) this._diagnose();
       };
     }
@@ -449,8 +465,14 @@
       return len;
     }
 
-    /** Starts the closing handshake (RFC 6455 §7.1.2); `quiet` skips the log line. */
+    /**
+     * Starts the closing handshake (RFC 6455 §7.1.2). `quiet`: no log line, no events
+     * afterwards — the client is being replaced or put away.
+     */
     close(code, reason, quiet) {
+      clearTimeout(this.timer);
+      this.timer = null;
+      this.closedByPage = true;
       const ws = this.ws;
       if (!ws) return;
       if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) {

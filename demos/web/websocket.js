@@ -15,6 +15,7 @@
 
   let client = null;
   let ctrl = null;
+  let topic = PL.DEFAULT_TOPIC;
 
   function cell(text, cls) {
     const td = document.createElement('td');
@@ -32,7 +33,7 @@
     tr.append(
       cell(PL.fmtClock(Date.now())),
       cell(f.dir, 'dir'),
-      cell(f.kind === 'GET' || f.kind === '101' ? 'HTTP ' + f.kind : f.kind),
+      cell(f.kind === 'GET' || f.kind === '101' ? 'HTTP' : f.kind),
       cell(f.len == null ? '' : f.len + ' B', 'num'),
       cell(f.bytes == null ? '' : f.bytes + ' B', 'num'),
       cell(content, 'content'));
@@ -44,6 +45,7 @@
   }
 
   async function join(t) {
+    topic = t;
     if (client) client.close(1000, 'changing topic', true);
     client = null;
     if (ctrl) ctrl.abort();
@@ -73,7 +75,10 @@
       topic: t,
       stats,
       hooks: Object.assign(hooks, {
-        onMessage: (m) => PL.showTimed(list, stats, m, sessionStart),
+        onMessage: (m) => {
+          PL.showTimed(list, stats, m, sessionStart);
+          view.render();
+        },
         onFrame: logFrame,
       }),
     });
@@ -85,6 +90,7 @@
   });
   PL.$('#reconnect').addEventListener('click', () => {
     if (client) client.open(client.lastId);
+    else join(topic); // never got going (say, the server was down): start over
   });
   PL.$('#reset').addEventListener('click', () => stats.reset());
 

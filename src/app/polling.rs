@@ -49,7 +49,9 @@ fn poll_query(head: &RequestHead<'_, '_>, ctx: &Ctx<'_>) -> Result<PollQuery, Re
 pub fn poll(head: &RequestHead<'_, '_>, ctx: &mut Ctx<'_>) -> Result<Reply, Refusal> {
     let q = poll_query(head, ctx)?;
     let (body, count) = poll_body(ctx.hub, &q.topic, q.cursor, q.limit);
-    ctx.stats.delivered(Kind::Http, count);
+    if head.method != "HEAD" {
+        ctx.stats.delivered(Kind::Http, count);
+    }
     Ok(Reply::Response(poll_response(body, cors::allowed_origin(head, ctx.config))))
 }
 
@@ -64,7 +66,9 @@ pub fn long_poll(head: &RequestHead<'_, '_>, ctx: &mut Ctx<'_>) -> Result<Reply,
     let cors_origin = cors::allowed_origin(head, ctx.config);
     let (body, count) = poll_body(ctx.hub, &q.topic, q.cursor, q.limit);
     if count > 0 || head.method == "HEAD" {
-        ctx.stats.delivered(Kind::LongPoll, count);
+        if head.method != "HEAD" {
+            ctx.stats.delivered(Kind::LongPoll, count);
+        }
         return Ok(Reply::Response(poll_response(body, cors_origin)));
     }
     Ok(Reply::LongPoll(HeldPoll {

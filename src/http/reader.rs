@@ -171,7 +171,7 @@ impl BodyProgress {
                         chunk.consumed += fresh.len();
                         Ok(None)
                     }
-                    Err(e) => Err(HttpError { status: e.status(), detail: "malformed chunked body" }),
+                    Err(e) => Err(HttpError { status: e.status(), detail: e.reason() }),
                 }
             }
             (BodyLength::Chunked, None) => unreachable!("chunked progress is made with the framing"),

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use mio::net::TcpStream;
 
 use crate::http::reader::RequestReader;
-use crate::limits::{HEAD_TIMEOUT, IDLE_TIMEOUT, READ_BUFFER, WS_CLOSE_TIMEOUT};
+use crate::limits::{HEAD_TIMEOUT, IDLE_TIMEOUT, WS_CLOSE_TIMEOUT};
 use crate::stats::Kind;
 use crate::transport::long_poll::HeldPoll;
 use crate::transport::sse::SseStream;
@@ -33,6 +33,9 @@ use crate::wire::request::Version;
 
 use super::outq::OutQueue;
 use super::{BufferPool, Endpoint};
+
+/// The least room a read is given; below it the input buffer grows.
+const MIN_READ: usize = 4096;
 
 /// How long a closing connection keeps reading (and dropping) what the client still sends.
 pub const LINGER: Duration = Duration::from_secs(2);
@@ -83,6 +86,9 @@ pub struct WsSession {
     pub pinged_at: Instant,
     /// Set once we have started the closing handshake: give up waiting at this time.
     pub close_deadline: Option<Instant>,
+    /// `/ws` only: `Some(cursor)` while the replay after `cursor` is still being queued
+    /// (see `SseStream::replay_after`).
+    pub replay_after: Option<u64>,
 }
 
 pub struct Connection {
@@ -108,6 +114,8 @@ pub struct Connection {
     pub read_closed: bool,
     /// Edge-triggered readiness says there may be more to read.
     pub readable: bool,
+    /// Input processing stopped because output backed up; resume once it drains.
+    pub paused: bool,
     /// `WRITABLE` interest is registered (only while output is blocked).
     pub write_interest: bool,
     /// The next moment something must happen, as computed by [`Connection::next_deadline`].
@@ -142,6 +150,7 @@ impl Connection {
             active_at: now,
             read_closed: false,
             readable: true,
+            paused: false,
             write_interest: false,
             deadline: None,
             armed: None,
@@ -162,8 +171,9 @@ impl Connection {
             if self.input.capacity() == 0 {
                 self.input = pool.take();
             }
+            // Read into the buffer's spare room (growing it only when little is left).
             let len = self.input.len();
-            self.input.resize(len + READ_BUFFER, 0);
+            self.input.resize(self.input.capacity().max(len + MIN_READ), 0);
             let result = self.socket.read(&mut self.input[len..]);
             match result {
                 Ok(0) => {
@@ -219,7 +229,11 @@ impl Connection {
 
 impl WsSession {
     pub fn new(protocol: WsProtocol, endpoint: Endpoint, now: Instant) -> WsSession {
-        WsSession { protocol, endpoint, heard_at: now, pinged_at: now, close_deadline: None }
+        let replay_after = match endpoint {
+            Endpoint::Topic { cursor, .. } => Some(cursor),
+            Endpoint::Echo => None,
+        };
+        WsSession { protocol, endpoint, heard_at: now, pinged_at: now, close_deadline: None, replay_after }
     }
 
     pub fn start_close_timer(&mut self, now: Instant) {

@@ -11,7 +11,8 @@ use crate::http::reader::Read;
 use crate::http::response::{Response, WireContext};
 use crate::hub::Subscriber;
 use crate::limits::{
-    MAX_HEAD, MAX_HEADERS, MAX_INPUT, MAX_WS_CHAT_MESSAGE, OUTPUT_PAUSE, READ_BUFFER, SLOW_CONSUMER_BYTES,
+    MAX_HEAD, MAX_HEADERS, MAX_INPUT, MAX_WS_CHAT_MESSAGE, OUTPUT_PAUSE, READ_BUFFER, READ_PASSES,
+    REPLAY_BATCH, SLOW_CONSUMER_BYTES,
 };
 use crate::stats::Kind;
 use crate::transport::sse::SseStream;
@@ -71,50 +72,86 @@ fn drive<S: Service>(conn: &mut Connection, key: Key, world: &mut World<S>) -> F
     if flush(conn, world) == Fate::Close {
         return Fate::Close;
     }
-    let cap = match conn.mode {
-        // Backpressure: a client that pipelines without reading gets no more requests parsed
-        // (so no more input read) until its responses drain.
-        Mode::Http if conn.out.len() >= OUTPUT_PAUSE => 0,
+    // Read and consume in passes until the socket is drained (edge-triggered readiness will
+    // not say again that old bytes are waiting), the connection stops wanting input, or
+    // this connection has had its fair share of the turn.
+    for _ in 0..READ_PASSES {
+        let cap = read_cap(conn);
+        if cap == 0 {
+            conn.paused = true;
+            break;
+        }
+        let before = conn.input.len();
+        let outcome = match conn.fill(&mut world.pool, cap) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                log::debug!("{}: read: {e}", conn.peer);
+                return Fate::Close;
+            }
+        };
+        if conn.input.len() != before {
+            conn.active_at = world.clock.now;
+        }
+        match conn.mode {
+            Mode::Http => process_http(conn, key, world),
+            Mode::WebSocket(_) => process_websocket(conn, world),
+            Mode::LongPoll(_) | Mode::Sse(_) if outcome == ReadOutcome::Eof => {
+                log::debug!("{}: hung up while held or streaming", conn.peer);
+                return Fate::Close;
+            }
+            Mode::LongPoll(_) | Mode::Sse(_) => {}
+            Mode::Lingering { .. } => conn.pos = conn.input.len(),
+        }
+        conn.compact(&mut world.pool);
+        if !conn.readable || conn.read_closed || conn.unread().len() >= read_cap(conn) {
+            return settle(conn, key, world);
+        }
+        // Send what this pass produced before reading more (an echo must not pile up).
+        if flush(conn, world) == Fate::Close {
+            return Fate::Close;
+        }
+    }
+    // Out of passes with bytes still waiting: come back next turn without waiting for an
+    // event that may never come.
+    if conn.readable && !conn.read_closed && read_cap(conn) > 0 {
+        world.again.push(key);
+    }
+    settle(conn, key, world)
+}
+
+/// How much unread input a connection may hold now; 0 means "do not read".
+fn read_cap(conn: &Connection) -> usize {
+    let backed_up = conn.out.len() >= OUTPUT_PAUSE;
+    match conn.mode {
+        // Backpressure: a client that pipelines without reading, or sends WebSocket
+        // messages faster than it reads the echoes, is not read until its output drains.
+        Mode::Http | Mode::WebSocket(_) if backed_up => 0,
         Mode::Http => MAX_INPUT,
+        Mode::WebSocket(_) => 4 * READ_BUFFER,
         // Held and streaming connections read only to notice a hang-up; a few pipelined
         // bytes wait in the buffer for the long-poll to finish.
         Mode::LongPoll(_) | Mode::Sse(_) => MAX_HEAD,
-        Mode::WebSocket(_) => 4 * READ_BUFFER,
         Mode::Lingering { .. } => READ_BUFFER,
-    };
-    let before = conn.input.len();
-    let outcome = match conn.fill(&mut world.pool, cap) {
-        Ok(outcome) => outcome,
-        Err(e) => {
-            log::debug!("{}: read: {e}", conn.peer);
-            return Fate::Close;
-        }
-    };
-    if conn.input.len() != before {
-        conn.active_at = world.clock.now;
     }
-    match conn.mode {
-        Mode::Http => process_http(conn, key, world),
-        Mode::WebSocket(_) => process_websocket(conn, world),
-        Mode::LongPoll(_) | Mode::Sse(_) if outcome == ReadOutcome::Eof => {
-            log::debug!(
-                "{}: hung up while {}",
-                conn.peer,
-                if matches!(conn.mode, Mode::Sse(_)) { "streaming" } else { "held" }
-            );
-            return Fate::Close;
-        }
-        Mode::LongPoll(_) | Mode::Sse(_) => {}
-        Mode::Lingering { .. } => conn.pos = conn.input.len(),
+}
+
+/// Drives the connections that ran out of passes last turn.
+pub(super) fn drive_again<S: Service>(conns: &mut Slab<Connection>, world: &mut World<S>) {
+    for key in std::mem::take(&mut world.again) {
+        let Some(conn) = conns.get_key_mut(key) else { continue };
+        let fate = drive(conn, key, world);
+        finish(conns, world, key, fate);
     }
-    conn.compact(&mut world.pool);
-    settle(conn, key, world)
 }
 
 /// Parses and answers requests until the input runs out, the connection changes mode, or
 /// output backs up. Pipelined requests are therefore answered strictly in order.
 fn process_http<S: Service>(conn: &mut Connection, key: Key, world: &mut World<S>) {
-    while matches!(conn.mode, Mode::Http) && conn.out.len() < OUTPUT_PAUSE {
+    while matches!(conn.mode, Mode::Http) {
+        if conn.out.len() >= OUTPUT_PAUSE {
+            conn.paused = true;
+            break;
+        }
         let mut headers = [Header::EMPTY; MAX_HEADERS];
         let service = &world.service;
         let limit = |head: &RequestHead<'_, '_>| service.body_limit(head);
@@ -123,7 +160,7 @@ fn process_http<S: Service>(conn: &mut Connection, key: Key, world: &mut World<S
             Ok(Read::NeedMore) => break,
             Ok(Read::Continue) => {
                 // RFC 9110 §10.1.1: the client waits for this before sending the body.
-                conn.out.extend(b"HTTP/1.1 100 Continue\r\n\r\n");
+                write_response(conn, world, &Response::new(100), Version::Http11, true, false);
                 continue;
             }
             Ok(Read::Request(request)) => request,
@@ -179,16 +216,11 @@ fn apply<S>(conn: &mut Connection, key: Key, world: &mut World<S>, reply: Reply,
             // HTTP/1.0 has no chunked coding: the stream ends when the connection does.
             conn.keep_alive = chunked;
             write_response(conn, world, &response, conn.version, chunked, false);
-            let stream = SseStream::new(topic.clone(), chunked, world.clock.now, world.config.heartbeat);
+            let stream =
+                SseStream::new(topic.clone(), cursor, chunked, world.clock.now, world.config.heartbeat);
             let mut preamble = Vec::with_capacity(24);
             stream.preamble(&mut preamble);
             conn.out.push_owned(preamble);
-            let mut replayed = 0;
-            for message in world.hub.after(&topic, cursor, usize::MAX) {
-                conn.out.push_shared(stream.event(message));
-                replayed += 1;
-            }
-            world.stats.delivered(Kind::Sse, replayed);
             world.hub.subscribe(&topic, subscriber(key));
             set_mode(conn, world, Mode::Sse(stream));
         }
@@ -198,13 +230,7 @@ fn apply<S>(conn: &mut Connection, key: Key, world: &mut World<S>, reply: Reply,
                 Endpoint::Echo => world.config.max_message,
                 Endpoint::Topic { .. } => MAX_WS_CHAT_MESSAGE,
             };
-            if let Endpoint::Topic { topic, cursor } = &endpoint {
-                let mut replayed = 0;
-                for message in world.hub.after(topic, *cursor, usize::MAX) {
-                    conn.out.push_shared(message.ws_frame());
-                    replayed += 1;
-                }
-                world.stats.delivered(Kind::WebSocket, replayed);
+            if let Endpoint::Topic { topic, .. } = &endpoint {
                 world.hub.subscribe(topic, subscriber(key));
             }
             let session = WsSession::new(WsProtocol::new(max_message), endpoint, world.clock.now);
@@ -212,6 +238,48 @@ fn apply<S>(conn: &mut Connection, key: Key, world: &mut World<S>, reply: Reply,
             // Frames the client sent right behind its handshake are already in the buffer.
             process_websocket(conn, world);
         }
+    }
+}
+
+/// Queues the next part of a stream's replay (SSE or `/ws`): messages after its replay
+/// cursor, until `REPLAY_BATCH` bytes are waiting. Replaying as output drains — instead of
+/// queueing up to `--replay` messages at once — keeps a reconnecting client's catch-up from
+/// counting against the slow-consumer limit, and its memory bounded.
+fn feed_replay<S>(conn: &mut Connection, world: &mut World<S>) {
+    let Connection { mode, out, .. } = conn;
+    let (topic, after, sse_chunked) = match mode {
+        Mode::Sse(stream) => (&stream.topic, &mut stream.replay_after, Some(stream.chunked)),
+        Mode::WebSocket(ws) => match (&ws.endpoint, &mut ws.replay_after) {
+            (Endpoint::Topic { topic, .. }, after) => (topic, after, None),
+            (Endpoint::Echo, _) => return,
+        },
+        _ => return,
+    };
+    let Some(mut cursor) = *after else { return };
+    let mut queued = 0;
+    for message in world.hub.after(topic, cursor, usize::MAX) {
+        if out.len() >= REPLAY_BATCH {
+            break;
+        }
+        out.push_shared(match sse_chunked {
+            Some(true) => message.sse_chunk(),
+            Some(false) => message.sse_event(),
+            None => message.ws_frame(),
+        });
+        cursor = message.id;
+        queued += 1;
+    }
+    let kind = if sse_chunked.is_some() { Kind::Sse } else { Kind::WebSocket };
+    world.stats.delivered(kind, queued);
+    // Caught up: from now on, messages are pushed as they are published.
+    *after = (cursor < world.hub.last_id(topic)).then_some(cursor);
+}
+
+fn replaying(conn: &Connection) -> bool {
+    match &conn.mode {
+        Mode::Sse(stream) => stream.replay_after.is_some(),
+        Mode::WebSocket(ws) => ws.replay_after.is_some(),
+        _ => false,
     }
 }
 
@@ -288,8 +356,18 @@ fn settle<S>(conn: &mut Connection, key: Key, world: &mut World<S>) -> Fate {
     if flush(conn, world) == Fate::Close {
         return Fate::Close;
     }
-    // SPEC §8: a consumer too slow to keep up is disconnected; it resumes with its cursor.
-    if conn.out.len() > SLOW_CONSUMER_BYTES {
+    while replaying(conn) && conn.out.len() < REPLAY_BATCH {
+        feed_replay(conn, world);
+        if flush(conn, world) == Fate::Close {
+            return Fate::Close;
+        }
+    }
+    // SPEC §8: a consumer too slow to keep up with what is pushed to it is disconnected;
+    // it resumes with its cursor. (Replies to a client's own input — echoes, pipelined
+    // responses — are held back by not reading its input instead; see `read_cap`.)
+    let pushed_to = matches!(conn.mode, Mode::Sse(_))
+        || matches!(&conn.mode, Mode::WebSocket(ws) if matches!(ws.endpoint, Endpoint::Topic { .. }));
+    if pushed_to && conn.out.len() > SLOW_CONSUMER_BYTES {
         log::warn!("{}: slow consumer, {} bytes unsent: disconnected", conn.peer, conn.out.len());
         world.stats.slow_consumers_dropped += 1;
         return Fate::Close;
@@ -309,6 +387,12 @@ fn settle<S>(conn: &mut Connection, key: Key, world: &mut World<S>) -> Fate {
             }
             let _ = conn.socket.shutdown(std::net::Shutdown::Write);
         }
+    }
+    // Output that backed up has drained inside this flush, so no writable event will come
+    // to resume the input it paused: resume it next turn.
+    if conn.paused && conn.out.len() < OUTPUT_PAUSE {
+        conn.paused = false;
+        world.again.push(key);
     }
     let want_write = !conn.out.is_empty();
     if want_write != conn.write_interest {
@@ -470,6 +554,10 @@ pub(super) fn deliver_fresh<S: Service>(conns: &mut Slab<Connection>, world: &mu
                         world.hub.unsubscribe(&message.topic, sub);
                         release_long_poll(conn, key, world, response);
                     }
+                    // Still replaying: the message is in the ring, and the replay will
+                    // reach it in order; `settle` feeds the replay.
+                    Mode::Sse(stream) if stream.replay_after.is_some() => {}
+                    Mode::WebSocket(ws) if ws.replay_after.is_some() => {}
                     Mode::Sse(stream) => {
                         conn.out.push_shared(stream.event(&message));
                         stream.heartbeat_at = world.clock.now + world.config.heartbeat;

@@ -153,6 +153,8 @@ pub struct World<S> {
     registry: Registry,
     /// Connections with output queued during this turn, flushed before the loop sleeps.
     dirty: Vec<Key>,
+    /// Connections that stopped reading for fairness with bytes still waiting.
+    again: Vec<Key>,
     /// Scratch list of subscribers, reused by every delivery.
     subscribers: Vec<crate::hub::Subscriber>,
 }
@@ -183,6 +185,7 @@ impl<S: Service> Server<S> {
             pool: BufferPool::default(),
             registry,
             dirty: Vec::new(),
+            again: Vec::new(),
             subscribers: Vec::new(),
         };
         Ok(Server { poll, listener, conns: Slab::new(), world })
@@ -197,7 +200,11 @@ impl<S: Service> Server<S> {
     pub fn run(mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(EVENTS_PER_POLL);
         loop {
-            let timeout = self.world.timers.timeout(Instant::now());
+            let timeout = if self.world.again.is_empty() {
+                self.world.timers.timeout(Instant::now())
+            } else {
+                Some(std::time::Duration::ZERO)
+            };
             match self.poll.poll(&mut events, timeout) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -211,6 +218,7 @@ impl<S: Service> Server<S> {
                     dispatch::on_event(&mut self.conns, &mut self.world, event.token().0, event);
                 }
             }
+            dispatch::drive_again(&mut self.conns, &mut self.world);
             dispatch::fire_timers(&mut self.conns, &mut self.world);
             dispatch::deliver_fresh(&mut self.conns, &mut self.world);
             dispatch::flush_dirty(&mut self.conns, &mut self.world);

@@ -20,11 +20,15 @@ pub struct SseStream {
     pub chunked: bool,
     /// When the next heartbeat is due unless something else is written first.
     pub heartbeat_at: Instant,
+    /// `Some(cursor)` while the replay is still being queued: messages after `cursor` are
+    /// sent from the hub's ring as output drains, and live messages wait their turn in it.
+    pub replay_after: Option<u64>,
 }
 
 impl SseStream {
-    pub fn new(topic: Rc<str>, chunked: bool, now: Instant, heartbeat: Duration) -> SseStream {
-        SseStream { topic, chunked, heartbeat_at: now + heartbeat }
+    /// A stream that will replay the messages after `cursor`, then go live.
+    pub fn new(topic: Rc<str>, cursor: u64, chunked: bool, now: Instant, heartbeat: Duration) -> SseStream {
+        SseStream { topic, chunked, heartbeat_at: now + heartbeat, replay_after: Some(cursor) }
     }
 
     /// The first piece: `retry: 3000` and a blank line (SPEC §6).

@@ -23,6 +23,7 @@
 //! ends, RFC 9112 §11.2). BWS (RFC 9110 §5.6.3) is accepted where the grammar has it, before a
 //! `;` or `=`, and also just before the CRLF of a chunk-size line, where it cannot shift a
 //! boundary.
+#![forbid(unsafe_code)]
 
 use crate::limits::MAX_HEAD;
 use crate::wire::Status;
@@ -75,8 +76,8 @@ impl ChunkError {
 /// Where the decoder is in the grammar above.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
-    /// In chunk-size: `size` so far, from `digits` HEXDIGs.
-    Size { size: u64, digits: u32 },
+    /// In chunk-size: `size` so far, and whether any HEXDIG came yet.
+    Size { size: u64, any: bool },
     /// In the chunk-ext of a line whose chunk-size is `size`.
     Ext { ext: Ext, size: u64 },
     /// After the CR ending a chunk-size line.
@@ -143,7 +144,7 @@ impl ChunkDecoder {
     /// A decoder for a body of at most `max_body` bytes of chunk data.
     pub fn new(max_body: usize) -> Self {
         let max_body = u64::try_from(max_body).unwrap_or(u64::MAX);
-        ChunkDecoder { state: State::Size { size: 0, digits: 0 }, max_body, decoded: 0, run: 0 }
+        ChunkDecoder { state: State::Size { size: 0, any: false }, max_body, decoded: 0, run: 0 }
     }
 
     /// Decodes from `input`, appending chunk data to `body`.
@@ -184,16 +185,16 @@ impl ChunkDecoder {
     /// The state after one byte outside chunk-data.
     fn step(&mut self, b: u8) -> Result<State, ChunkError> {
         Ok(match self.state {
-            State::Size { size, digits } => match hex_value(b) {
+            State::Size { size, any } => match hex_value(b) {
                 Some(digit) => {
                     let size = size.checked_mul(16).and_then(|s| s.checked_add(digit));
                     let size = size.ok_or(ChunkError::Size)?;
                     if size > self.max_body - self.decoded {
                         return Err(ChunkError::TooLarge);
                     }
-                    State::Size { size, digits: digits + 1 }
+                    State::Size { size, any: true }
                 }
-                None if digits == 0 => return Err(ChunkError::Size),
+                None if !any => return Err(ChunkError::Size),
                 None if b == LF => return Err(ChunkError::Delimiter),
                 None if matches!(b, CR | SP | HTAB | b';') => {
                     self.run = 0;
@@ -212,7 +213,7 @@ impl ChunkDecoder {
                 }
             }
             State::DataCr if b == CR => State::DataLf,
-            State::DataLf if b == LF => State::Size { size: 0, digits: 0 },
+            State::DataLf if b == LF => State::Size { size: 0, any: false },
             State::EndLf if b == LF => State::Done,
             State::SizeLf { .. } | State::DataCr | State::DataLf | State::EndLf => {
                 return Err(ChunkError::Delimiter)

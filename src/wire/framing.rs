@@ -10,6 +10,7 @@
 //! Interface: [`framing`] turns a parsed [`RequestHead`] into a [`Framing`] or the
 //! [`FramingError`] naming the rule broken; [`has_token`] answers list-valued fields
 //! (`Connection`, `Transfer-Encoding`, `Expect`).
+#![forbid(unsafe_code)]
 
 use crate::wire::request::{is_host_port, RequestHead, Version};
 

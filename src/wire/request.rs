@@ -16,8 +16,10 @@
 //! returns, never panics. The limits of [`crate::limits`] are enforced here, so a caller can
 //! hand it any buffer.
 //!
+//! The hot loops scan eight bytes at a time in `request_scan.rs`, each beside its slow twin.
 //! `tests/http_differential.rs` and `fuzz/fuzz_targets/http_request.rs` hold this parser to
 //! `httparse`'s verdicts, except for the deliberate differences they list by name.
+#![forbid(unsafe_code)]
 
 use std::ops::Range;
 
@@ -196,9 +198,11 @@ impl HeadError {
 /// `Complete((head, len))`: `len` bytes form the head, counting any empty lines before the
 /// request-line (RFC 9112 §2.2) and the blank line that ends it; the body or the next request
 /// starts at `buf[len]`. `Partial`: `buf` is a prefix of a head that may still turn out valid;
-/// nothing was consumed. Errors are reported as soon as the bytes show them, so a head that
-/// cannot become valid is never `Partial` — including a target over [`MAX_REQUEST_TARGET`] or
-/// a `buf` over [`MAX_HEAD`] with no head in it.
+/// nothing was consumed. Errors are reported as soon as the bytes show them — a target over
+/// [`MAX_REQUEST_TARGET`] or a `buf` over [`MAX_HEAD`] with no head in it fails without waiting
+/// for the rest — except two rules that wait for a line end: the field count is checked when a
+/// field line is complete (as httparse does), and `HTTP/2.0` is 505 only once its line ends
+/// (`HTTP/2.0x` is a malformed version, 400).
 ///
 /// The header fields go into `headers`; at most `headers.len()` (and [`MAX_HEADERS`]) fit.
 /// The parse starts over on each call, so a connection calls this once [`find_head_end`] has
@@ -581,86 +585,8 @@ static TCHAR: [bool; 256] = {
     table
 };
 
-/// Word-at-a-time scans (SWAR: SIMD within a register), eight bytes per step, in safe code.
-///
-/// Each byte's test is computed in its own 8 bits with no carry into the next byte, so the
-/// lowest flagged byte is the first byte that fails. The tests in `request_tests.rs` prove each
-/// scan equal to its byte-at-a-time twin at every length and alignment.
-mod scan {
-    /// The low seven bits of every byte.
-    const LOW7: u64 = u64::from_ne_bytes([0x7f; 8]);
-    /// The high bit of every byte.
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-
-    /// `b` in every byte.
-    const fn splat(b: u8) -> u64 {
-        u64::from_ne_bytes([b; 8])
-    }
-
-    /// Index of the first byte that may not be in a request-target (anything but visible
-    /// ASCII, `%x21-7E`), or `None` if all may.
-    pub fn target(bytes: &[u8]) -> Option<usize> {
-        first(bytes, not_visible_ascii, |b| !(0x21..=0x7e).contains(&b))
-    }
-
-    /// Index of the first byte that ends a field-value (anything but `field-content`:
-    /// HTAB, SP, VCHAR, obs-text), or `None` if all continue it.
-    #[inline]
-    pub fn field_value(bytes: &[u8]) -> Option<usize> {
-        let mut at = 0;
-        loop {
-            // The word test flags HTAB along with the other controls; step over it here.
-            let i = at + first(bytes.get(at..)?, control_or_del, |b| b < 0x20 || b == 0x7f)?;
-            if bytes[i] != b'\t' {
-                return Some(i);
-            }
-            at = i + 1;
-        }
-    }
-
-    /// Index of the first byte that is not a `tchar`, or `None` if all are. Eight table
-    /// lookups per step with one branch, instead of one branch per byte.
-    #[inline]
-    pub fn token(bytes: &[u8]) -> Option<usize> {
-        let (words, tail) = bytes.as_chunks::<8>();
-        for (i, word) in words.iter().enumerate() {
-            if !word.iter().fold(true, |all, &b| all & super::is_tchar(b)) {
-                return Some(i * 8 + word.iter().position(|&b| !super::is_tchar(b))?);
-            }
-        }
-        let j = tail.iter().position(|&b| !super::is_tchar(b))?;
-        Some(words.len() * 8 + j)
-    }
-
-    /// High bit set in each byte that is `>= 0x80`, `0x7F`, or `< 0x21`.
-    fn not_visible_ascii(word: u64) -> u64 {
-        let low = word & LOW7;
-        // low + 0x01 reaches 0x80 only from 0x7F; low + 0x5F reaches 0x80 only from >= 0x21.
-        (word | (low + splat(0x01)) | !(low + splat(0x80 - 0x21))) & HIGH
-    }
-
-    /// High bit set in each byte that is `< 0x20` or `0x7F` (bytes `>= 0x80` are obs-text).
-    fn control_or_del(word: u64) -> u64 {
-        let low = word & LOW7;
-        ((low + splat(0x01)) | !(low + splat(0x80 - 0x20))) & !word & HIGH
-    }
-
-    /// The first index whose byte `word_test` flags (eight at a time) or `byte_test` accepts
-    /// (for the tail shorter than a word).
-    #[inline(always)]
-    fn first(bytes: &[u8], word_test: impl Fn(u64) -> u64, byte_test: impl Fn(u8) -> bool) -> Option<usize> {
-        let (words, tail) = bytes.as_chunks::<8>();
-        for (i, word) in words.iter().enumerate() {
-            // Little-endian on every target, so byte k of the chunk is bits 8k..8k+8.
-            let flags = word_test(u64::from_le_bytes(*word));
-            if flags != 0 {
-                return Some(i * 8 + flags.trailing_zeros() as usize / 8);
-            }
-        }
-        let j = tail.iter().position(|&b| byte_test(b))?;
-        Some(words.len() * 8 + j)
-    }
-}
+#[path = "request_scan.rs"]
+mod scan;
 
 #[cfg(test)]
 #[path = "request_tests.rs"]

@@ -191,13 +191,12 @@ impl Utf8Validator {
         let mut pending = self.pending;
         let mut i = 0;
         while i < bytes.len() {
-            if state == ACCEPT {
+            if state == ACCEPT && bytes[i].is_ascii() {
+                // The ASCII fast path, tried only after an ASCII byte so that non-Latin text
+                // does not pay for a failed word check at every character.
+                i += 1;
                 i += ascii_words(&bytes[i..]);
-                let Some(&byte) = bytes.get(i) else { break };
-                if byte.is_ascii() {
-                    i += 1;
-                    continue;
-                }
+                continue;
             }
             let next = TRANSITION[usize::from(state) * CLASSES + usize::from(CLASS[usize::from(bytes[i])])];
             if next == REJECT {
