@@ -53,7 +53,8 @@ OPTIONS:
     --allow-origin ORIGIN     another origin allowed to use the transports (repeatable)
     -h, --help                print this help
 
-Logging: RUST_LOG=info (default), debug (a line per connection), trace (the wire, annotated).
+Logging: RUST_LOG=info (default), debug (a line per connection), trace (the wire, annotated;
+RUST_LOG=pushlab=trace leaves out mio's own trace lines).
 ";
 
 /// What the command line asked for.

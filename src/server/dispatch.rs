@@ -16,10 +16,9 @@ use crate::limits::{
 };
 use crate::stats::Kind;
 use crate::transport::sse::SseStream;
-use crate::transport::websocket::{MessageKind, WsProtocol, WsState};
+use crate::transport::websocket::{write_message, MessageKind, WsProtocol, WsState};
 use crate::wire::request::{Header, RequestHead, Version};
 use crate::wire::ws::close::CloseCode;
-use crate::wire::ws::frame::{write_frame, OpCode};
 
 use super::conn::{Connection, Mode, ReadOutcome, WsSession, LINGER};
 use super::slab::{Key, Slab};
@@ -309,8 +308,9 @@ fn process_websocket<S>(conn: &mut Connection, world: &mut World<S>) {
     let mut refused_binary = false;
     let (hub, now_ms) = (&mut world.hub, world.clock.unix_ms);
     protocol.receive(input, &mut out, &mut |kind, payload, out| match (&*endpoint, kind) {
-        (Endpoint::Echo, MessageKind::Text) => write_frame(out, true, OpCode::Text, payload),
-        (Endpoint::Echo, MessageKind::Binary) => write_frame(out, true, OpCode::Binary, payload),
+        (Endpoint::Echo, kind) => write_message(out, kind, payload),
+        // Once a binary message is refused, nothing after it in this read is published.
+        (Endpoint::Topic { .. }, _) if refused_binary => {}
         (Endpoint::Topic { topic, .. }, MessageKind::Text) => {
             // The protocol machine has validated the UTF-8 already.
             if let Ok(text) = std::str::from_utf8(payload) {
@@ -544,6 +544,9 @@ pub(super) fn deliver_fresh<S: Service>(conns: &mut Slab<Connection>, world: &mu
         for message in fresh {
             let mut subscribers = std::mem::take(&mut world.subscribers);
             world.hub.subscribers_into(&message.topic, &mut subscribers);
+            if log::log_enabled!(log::Level::Trace) {
+                trace_message(&message, subscribers.len());
+            }
             for &sub in &subscribers {
                 let key = key_of(sub);
                 let Some(conn) = conns.get_key_mut(key) else { continue };
@@ -588,6 +591,19 @@ pub(super) fn flush_dirty<S: Service>(conns: &mut Slab<Connection>, world: &mut 
     }
     dirty.clear();
     world.dirty = dirty;
+}
+
+/// The teaching view of a push (`RUST_LOG=trace`): the SSE event and the WebSocket frame
+/// header one message becomes, encoded once for all its subscribers.
+fn trace_message(message: &crate::hub::Message, subscribers: usize) {
+    let event = message.sse_event();
+    log::trace!(
+        "publish {}#{} to {subscribers} subscriber(s); SSE event {:?}; ws → Text FIN=1 RSV=000 MASK=0 len={}",
+        message.topic,
+        message.id,
+        String::from_utf8_lossy(&event),
+        message.json().len()
+    );
 }
 
 /// The teaching view of the wire (`RUST_LOG=trace`): every request head, annotated.

@@ -30,7 +30,7 @@
 use crate::limits::{MAX_CONTROL_PAYLOAD, READ_BUFFER};
 use crate::wire::utf8::Utf8Validator;
 use crate::wire::ws::close::{parse_close_payload, write_close_payload, CloseCode, CloseError};
-use crate::wire::ws::frame::{write_frame, FrameError, FrameHeader, OpCode, MAX_HEADER_LEN};
+use crate::wire::ws::frame::{bits, write_frame, FrameError, FrameHeader, OpCode, MAX_HEADER_LEN};
 use crate::wire::ws::mask::apply_mask;
 use crate::wire::Status;
 
@@ -308,6 +308,17 @@ impl WsProtocol {
 
     /// Checks a header against the connection's rules and starts reading its payload.
     fn begin_frame(&mut self, header: FrameHeader) -> Result<Frame, ProtocolError> {
+        // SPEC §1: `RUST_LOG=trace` shows every frame header, the teaching view of the wire.
+        log::trace!(
+            "ws ← {:?} FIN={} RSV={}{}{} MASK={} len={}",
+            header.opcode,
+            u8::from(header.fin),
+            u8::from(header.rsv & bits::RSV1 != 0),
+            u8::from(header.rsv & bits::RSV2 != 0),
+            u8::from(header.rsv & bits::RSV3 != 0),
+            u8::from(header.mask.is_some()),
+            header.payload_len
+        );
         let key = header.mask.ok_or(ProtocolError::Unmasked)?;
         if header.rsv != 0 {
             return Err(ProtocolError::ReservedBits);

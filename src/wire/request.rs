@@ -18,7 +18,8 @@
 //!
 //! The hot loops scan eight bytes at a time in `request_scan.rs`, each beside its slow twin.
 //! `tests/http_differential.rs` and `fuzz/fuzz_targets/http_request.rs` hold this parser to
-//! `httparse`'s verdicts, except for the deliberate differences they list by name.
+//! `httparse`'s verdicts, except for the deliberate differences listed by name in
+//! `tests/oracle/mod.rs` (`expected_divergence`).
 #![forbid(unsafe_code)]
 
 use std::ops::Range;
