@@ -6,6 +6,8 @@
 //! (`Content-Length`, or chunked coding for a stream on HTTP/1.1) and `Connection: close`
 //! when the connection ends after it.
 
+use std::rc::Rc;
+
 use crate::server::outq::OutQueue;
 use crate::wire::request::Version;
 
@@ -58,6 +60,8 @@ pub struct Response {
 enum Body {
     Static(&'static [u8]),
     Owned(Vec<u8>),
+    /// One body shared by many responses (a long-poll reply released to many waiters).
+    Shared(Rc<[u8]>),
 }
 
 impl Response {
@@ -103,6 +107,12 @@ impl Response {
         self
     }
 
+    /// A body shared with other responses: writing it queues a reference, not a copy.
+    pub fn shared_body(mut self, body: Rc<[u8]>) -> Response {
+        self.body = Body::Shared(body);
+        self
+    }
+
     /// Marks the response as a never-ending stream (SSE).
     pub fn stream(mut self) -> Response {
         self.framing = Framing::Stream;
@@ -129,6 +139,7 @@ impl Response {
         match &self.body {
             Body::Static(b) => b,
             Body::Owned(v) => v,
+            Body::Shared(s) => s,
         }
     }
 
@@ -174,6 +185,7 @@ impl Response {
             match &self.body {
                 Body::Static(b) => out.extend(b),
                 Body::Owned(v) => out.extend(v),
+                Body::Shared(s) => out.push_shared(s.clone()),
             }
         }
     }

@@ -15,6 +15,7 @@ use crate::limits::{
     REPLAY_BATCH, SLOW_CONSUMER_BYTES,
 };
 use crate::stats::Kind;
+use crate::transport::long_poll::SharedReplies;
 use crate::transport::sse::SseStream;
 use crate::transport::websocket::{write_message, MessageKind, WsProtocol, WsState};
 use crate::wire::request::{Header, RequestHead, Version};
@@ -542,6 +543,7 @@ pub(super) fn deliver_fresh<S: Service>(conns: &mut Slab<Connection>, world: &mu
             return;
         }
         for message in fresh {
+            let mut replies = SharedReplies::default();
             let mut subscribers = std::mem::take(&mut world.subscribers);
             world.hub.subscribers_into(&message.topic, &mut subscribers);
             if log::log_enabled!(log::Level::Trace) {
@@ -552,7 +554,7 @@ pub(super) fn deliver_fresh<S: Service>(conns: &mut Slab<Connection>, world: &mu
                 let Some(conn) = conns.get_key_mut(key) else { continue };
                 match &mut conn.mode {
                     Mode::LongPoll(held) if message.id > held.cursor => {
-                        let (response, count) = held.reply(&world.hub);
+                        let (response, count) = replies.reply(held, &world.hub);
                         world.stats.delivered(Kind::LongPoll, count);
                         world.hub.unsubscribe(&message.topic, sub);
                         release_long_poll(conn, key, world, response);
