@@ -625,6 +625,32 @@ fn spec2_since_replays_retained_then_streams_live() {
     }
 }
 
+/// SPEC §2: every id exactly once. A stream that begins in the same loop turn as a publish
+/// — here pipelined right behind it on one connection, while another subscriber makes the
+/// publish a live delivery — gets the message from its replay and must not get it again
+/// from the live push.
+#[test]
+fn spec2_a_stream_begun_in_the_same_turn_as_a_publish_gets_it_once() {
+    let _serial = SERIAL.read();
+    let addr = start_with(config());
+    let (_standing, _) = open_stream(addr, "/sse?topic=same-turn", "");
+    for round in 1..=20u64 {
+        let mut c = Client::connect(addr);
+        let mut both = request("POST", "/publish?topic=same-turn", "", format!("m{round}").as_bytes());
+        both.extend(request("GET", &format!("/sse?topic=same-turn&since={}", round - 1), "", b""));
+        c.send(&both);
+        let (head, _) = c.response();
+        assert_eq!(head.status, 200, "publish");
+        let sse = c.head();
+        assert_eq!(sse.status, 200, "sse");
+        let mut es = EventStream::default();
+        es.feed(&c.chunk());
+        one_event(&mut c, &mut es);
+        assert_eq!(ids(&es.events), [round], "round {round}");
+        assert!(c.chunk_within(Duration::from_millis(100)).is_none(), "round {round}: id {round} came twice");
+    }
+}
+
 #[test]
 fn spec6_last_event_id_header_wins_over_since() {
     let _serial = SERIAL.read();

@@ -89,6 +89,8 @@ pub struct WsSession {
     /// `/ws` only: `Some(cursor)` while the replay after `cursor` is still being queued
     /// (see `SseStream::replay_after`).
     pub replay_after: Option<u64>,
+    /// `/ws` only: the id of the last message queued (see `SseStream::sent_up_to`).
+    pub sent_up_to: u64,
 }
 
 pub struct Connection {
@@ -233,7 +235,16 @@ impl WsSession {
             Endpoint::Topic { cursor, .. } => Some(cursor),
             Endpoint::Echo => None,
         };
-        WsSession { protocol, endpoint, heard_at: now, pinged_at: now, close_deadline: None, replay_after }
+        let sent_up_to = replay_after.unwrap_or(0);
+        WsSession {
+            protocol,
+            endpoint,
+            heard_at: now,
+            pinged_at: now,
+            close_deadline: None,
+            replay_after,
+            sent_up_to,
+        }
     }
 
     pub fn start_close_timer(&mut self, now: Instant) {

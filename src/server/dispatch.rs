@@ -247,18 +247,20 @@ fn apply<S>(conn: &mut Connection, key: Key, world: &mut World<S>, reply: Reply,
 /// counting against the slow-consumer limit, and its memory bounded.
 fn feed_replay<S>(conn: &mut Connection, world: &mut World<S>) {
     let Connection { mode, out, .. } = conn;
-    let (topic, after, sse_chunked) = match mode {
-        Mode::Sse(stream) => (&stream.topic, &mut stream.replay_after, Some(stream.chunked)),
-        Mode::WebSocket(ws) => match (&ws.endpoint, &mut ws.replay_after) {
-            (Endpoint::Topic { topic, .. }, after) => (topic, after, None),
-            (Endpoint::Echo, _) => return,
+    let (topic, after, sent_up_to, sse_chunked) = match mode {
+        Mode::Sse(s) => (&s.topic, &mut s.replay_after, &mut s.sent_up_to, Some(s.chunked)),
+        Mode::WebSocket(ws) => match (&ws.endpoint, &mut ws.replay_after, &mut ws.sent_up_to) {
+            (Endpoint::Topic { topic, .. }, after, sent_up_to) => (topic, after, sent_up_to, None),
+            (Endpoint::Echo, _, _) => return,
         },
         _ => return,
     };
     let Some(mut cursor) = *after else { return };
     let mut queued = 0;
+    let mut caught_up = true;
     for message in world.hub.after(topic, cursor, usize::MAX) {
         if out.len() >= REPLAY_BATCH {
+            caught_up = false;
             break;
         }
         out.push_shared(match sse_chunked {
@@ -271,8 +273,10 @@ fn feed_replay<S>(conn: &mut Connection, world: &mut World<S>) {
     }
     let kind = if sse_chunked.is_some() { Kind::Sse } else { Kind::WebSocket };
     world.stats.delivered(kind, queued);
-    // Caught up: from now on, messages are pushed as they are published.
-    *after = (cursor < world.hub.last_id(topic)).then_some(cursor);
+    *sent_up_to = (*sent_up_to).max(cursor);
+    // Every retained message after the cursor is queued: from now on, messages are pushed
+    // as they are published.
+    *after = if caught_up { None } else { Some(cursor) };
 }
 
 fn replaying(conn: &Connection) -> bool {
@@ -559,17 +563,21 @@ pub(super) fn deliver_fresh<S: Service>(conns: &mut Slab<Connection>, world: &mu
                         world.hub.unsubscribe(&message.topic, sub);
                         release_long_poll(conn, key, world, response);
                     }
-                    // Still replaying: the message is in the ring, and the replay will
-                    // reach it in order; `settle` feeds the replay.
-                    Mode::Sse(stream) if stream.replay_after.is_some() => {}
-                    Mode::WebSocket(ws) if ws.replay_after.is_some() => {}
+                    // Still replaying: the message is in the ring, and the replay (fed by
+                    // `settle`) will reach it in order. A message the stream already has — sent by its replay, or published
+                    // before the stream began in this same turn — is not sent again.
+                    Mode::Sse(stream) if stream.replay_after.is_some() || message.id <= stream.sent_up_to => {
+                    }
+                    Mode::WebSocket(ws) if ws.replay_after.is_some() || message.id <= ws.sent_up_to => {}
                     Mode::Sse(stream) => {
                         conn.out.push_shared(stream.event(&message));
+                        stream.sent_up_to = message.id;
                         stream.heartbeat_at = world.clock.now + world.config.heartbeat;
                         world.stats.delivered(Kind::Sse, 1);
                     }
                     Mode::WebSocket(ws) if ws.protocol.state() == WsState::Open => {
                         conn.out.push_shared(message.ws_frame());
+                        ws.sent_up_to = message.id;
                         world.stats.delivered(Kind::WebSocket, 1);
                     }
                     _ => continue,

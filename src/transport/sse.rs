@@ -23,12 +23,21 @@ pub struct SseStream {
     /// `Some(cursor)` while the replay is still being queued: messages after `cursor` are
     /// sent from the hub's ring as output drains, and live messages wait their turn in it.
     pub replay_after: Option<u64>,
+    /// The id of the last message queued on this stream: a live message at or below it was
+    /// already sent by the replay (or predates the stream) and is skipped.
+    pub sent_up_to: u64,
 }
 
 impl SseStream {
     /// A stream that will replay the messages after `cursor`, then go live.
     pub fn new(topic: Rc<str>, cursor: u64, chunked: bool, now: Instant, heartbeat: Duration) -> SseStream {
-        SseStream { topic, chunked, heartbeat_at: now + heartbeat, replay_after: Some(cursor) }
+        SseStream {
+            topic,
+            chunked,
+            heartbeat_at: now + heartbeat,
+            replay_after: Some(cursor),
+            sent_up_to: cursor,
+        }
     }
 
     /// The first piece: `retry: 3000` and a blank line (SPEC §6).
