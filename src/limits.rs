@@ -23,9 +23,9 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 /// Default for `--max-connections`; one more gets `503` and is closed.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 100_000;
 /// Size of one read buffer; a connection holds one only while it has unparsed input.
-pub const READ_BUFFER: usize = 16 * 1024;
+pub const READ_BUFFER: usize = 64 * 1024;
 /// Read buffers kept for reuse when connections go idle (the rest are freed).
-pub const BUFFER_POOL: usize = 1024;
+pub const BUFFER_POOL: usize = 256;
 /// Most unread input a plain HTTP connection buffers (a head plus the largest body a
 /// handler accepts, with room for chunked-coding overhead); past it, reading pauses.
 pub const MAX_INPUT: usize = MAX_HEAD + 2 * DEFAULT_MAX_BODY;

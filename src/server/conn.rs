@@ -96,10 +96,12 @@ pub struct WsSession {
 pub struct Connection {
     pub socket: TcpStream,
     pub peer: SocketAddr,
-    /// Unread input; `input[pos..]` is what the protocol has not consumed yet. Borrowed from
-    /// the pool while non-empty.
+    /// The input buffer, borrowed from the pool while it holds unread bytes (empty, and no
+    /// allocation, otherwise). `input[pos..end]` is what the protocol has not consumed yet;
+    /// `input[end..]` is initialised room for the next read.
     pub input: Vec<u8>,
     pub pos: usize,
+    pub end: usize,
     /// A chunked request body being decoded.
     pub body_buf: Vec<u8>,
     pub reader: RequestReader,
@@ -142,6 +144,7 @@ impl Connection {
             peer,
             input: Vec::new(),
             pos: 0,
+            end: 0,
             body_buf: Vec::new(),
             reader: RequestReader::new(),
             out: OutQueue::new(),
@@ -160,37 +163,32 @@ impl Connection {
     }
 
     pub fn unread(&self) -> &[u8] {
-        &self.input[self.pos..]
+        &self.input[self.pos..self.end]
     }
 
     /// Reads until `WouldBlock`, EOF or `cap` unread bytes. Edge-triggered readiness means
     /// stopping early is only safe because `readable` remembers that more may be waiting.
     pub fn fill(&mut self, pool: &mut BufferPool, cap: usize) -> io::Result<ReadOutcome> {
         while self.readable && !self.read_closed {
-            if self.input.len() - self.pos >= cap {
+            if self.end - self.pos >= cap {
                 break;
             }
-            if self.input.capacity() == 0 {
+            if self.input.is_empty() {
                 self.input = pool.take();
             }
-            // Read into the buffer's spare room (growing it only when little is left).
-            let len = self.input.len();
-            self.input.resize(self.input.capacity().max(len + MIN_READ), 0);
-            let result = self.socket.read(&mut self.input[len..]);
-            match result {
-                Ok(0) => {
-                    self.input.truncate(len);
-                    self.read_closed = true;
-                }
-                Ok(n) => self.input.truncate(len + n),
-                Err(e) => {
-                    self.input.truncate(len);
-                    match e.kind() {
-                        io::ErrorKind::WouldBlock => self.readable = false,
-                        io::ErrorKind::Interrupted => {}
-                        _ => return Err(e),
-                    }
-                }
+            // The buffer is initialised once, when made; reads go into the room after `end`,
+            // which grows (zeroing only the new part) when little is left.
+            if self.input.len() - self.end < MIN_READ {
+                self.input.resize(self.input.len() * 2, 0);
+            }
+            match self.socket.read(&mut self.input[self.end..]) {
+                Ok(0) => self.read_closed = true,
+                Ok(n) => self.end += n,
+                Err(e) => match e.kind() {
+                    io::ErrorKind::WouldBlock => self.readable = false,
+                    io::ErrorKind::Interrupted => {}
+                    _ => return Err(e),
+                },
             }
         }
         Ok(if self.read_closed { ReadOutcome::Eof } else { ReadOutcome::Open })
@@ -201,12 +199,19 @@ impl Connection {
         if self.pos == 0 {
             return;
         }
-        if self.pos >= self.input.len() {
+        if self.pos >= self.end {
             pool.give(std::mem::take(&mut self.input));
+            self.end = 0;
         } else {
-            self.input.drain(..self.pos);
+            self.input.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
         }
         self.pos = 0;
+    }
+
+    /// Marks all unread input consumed.
+    pub fn consume_all(&mut self) {
+        self.pos = self.end;
     }
 
     /// The next moment this connection needs attention, whatever it is doing.

@@ -81,7 +81,7 @@ fn drive<S: Service>(conn: &mut Connection, key: Key, world: &mut World<S>) -> F
             conn.paused = true;
             break;
         }
-        let before = conn.input.len();
+        let before = conn.end;
         let outcome = match conn.fill(&mut world.pool, cap) {
             Ok(outcome) => outcome,
             Err(e) => {
@@ -89,7 +89,7 @@ fn drive<S: Service>(conn: &mut Connection, key: Key, world: &mut World<S>) -> F
                 return Fate::Close;
             }
         };
-        if conn.input.len() != before {
+        if conn.end != before {
             conn.active_at = world.clock.now;
         }
         match conn.mode {
@@ -100,7 +100,7 @@ fn drive<S: Service>(conn: &mut Connection, key: Key, world: &mut World<S>) -> F
                 return Fate::Close;
             }
             Mode::LongPoll(_) | Mode::Sse(_) => {}
-            Mode::Lingering { .. } => conn.pos = conn.input.len(),
+            Mode::Lingering { .. } => conn.consume_all(),
         }
         conn.compact(&mut world.pool);
         if !conn.readable || conn.read_closed || conn.unread().len() >= read_cap(conn) {
@@ -155,7 +155,8 @@ fn process_http<S: Service>(conn: &mut Connection, key: Key, world: &mut World<S
         let mut headers = [Header::EMPTY; MAX_HEADERS];
         let service = &world.service;
         let limit = |head: &RequestHead<'_, '_>| service.body_limit(head);
-        let read = conn.reader.next(&conn.input[conn.pos..], &mut conn.body_buf, &mut headers, &limit);
+        let read =
+            conn.reader.next(&conn.input[conn.pos..conn.end], &mut conn.body_buf, &mut headers, &limit);
         let request = match read {
             Ok(Read::NeedMore) => break,
             Ok(Read::Continue) => {
@@ -192,7 +193,7 @@ fn process_http<S: Service>(conn: &mut Connection, key: Key, world: &mut World<S
         conn.keep_alive = keep_alive;
         apply(conn, key, world, reply, head_only);
     }
-    if matches!(conn.mode, Mode::Http) && conn.pos < conn.input.len() && conn.head_started.is_none() {
+    if matches!(conn.mode, Mode::Http) && conn.pos < conn.end && conn.head_started.is_none() {
         conn.head_started = Some(world.clock.now);
     }
 }
@@ -303,7 +304,7 @@ fn write_response<S>(
 /// Feeds input to the WebSocket protocol machine and acts on the messages it completes.
 fn process_websocket<S>(conn: &mut Connection, world: &mut World<S>) {
     let Mode::WebSocket(session) = &mut conn.mode else { return };
-    let input = &conn.input[conn.pos..];
+    let input = &conn.input[conn.pos..conn.end];
     if input.is_empty() {
         return;
     }
@@ -324,7 +325,7 @@ fn process_websocket<S>(conn: &mut Connection, world: &mut World<S>) {
         }
         (Endpoint::Topic { .. }, MessageKind::Binary) => refused_binary = true,
     });
-    conn.pos = conn.input.len();
+    conn.pos = conn.end;
     if refused_binary && protocol.state() == WsState::Open {
         // SPEC §7: binary messages on /ws get close 1003.
         protocol.close(CloseCode::Unsupported, "binary messages are not accepted", &mut out);
@@ -482,7 +483,7 @@ fn on_deadline<S: Service>(conn: &mut Connection, key: Key, world: &mut World<S>
     let heartbeat = world.config.heartbeat;
     match &mut conn.mode {
         Mode::Http => {
-            if conn.head_started.is_some() && conn.reader.reading_head() && conn.pos < conn.input.len() {
+            if conn.head_started.is_some() && conn.reader.reading_head() && conn.pos < conn.end {
                 // SPEC §8: a head not complete 10 s after its first byte.
                 log::debug!("{}: request head timed out", conn.peer);
                 let response = Response::error(408, "request head not complete in time");
