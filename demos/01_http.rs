@@ -35,9 +35,13 @@ fn main() {
         }
     };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let server = Server::bind(config, Echo).expect("cannot listen");
-    println!("01_http listening on http://{}", server.local_addr().expect("bound address"));
-    if let Err(e) = server.run() {
-        eprintln!("01_http: {e}");
+    let addr = config.addr;
+    let result = Server::bind(config, Echo).and_then(|server| {
+        println!("01_http listening on http://{}", server.local_addr()?);
+        server.run()
+    });
+    if let Err(e) = result {
+        eprintln!("01_http: {addr}: {e}");
+        std::process::exit(1);
     }
 }

@@ -39,9 +39,19 @@ use std::net::SocketAddr;
 /// Binds pushlab with `config` and serves it on a new thread; returns the bound address.
 /// This is how tests start a real server on `127.0.0.1:0`.
 pub fn spawn(config: config::Config) -> io::Result<SocketAddr> {
+    spawn_service(config, app::Pushlab::new)
+}
+
+/// Binds the service `make()` returns with `config` and serves it on a new thread; returns
+/// the bound address. The service is made on the server thread, so it need not be `Send`.
+pub fn spawn_service<S, F>(config: config::Config, make: F) -> io::Result<SocketAddr>
+where
+    S: server::Service + 'static,
+    F: FnOnce() -> S + Send + 'static,
+{
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new().name("pushlab".into()).spawn(move || {
-        let server = match server::Server::bind(config, app::Pushlab::new()) {
+        let server = match server::Server::bind(config, make()) {
             Ok(server) => server,
             Err(e) => {
                 let _ = tx.send(Err(e));

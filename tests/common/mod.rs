@@ -32,7 +32,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use pushlab::config::Config;
 use pushlab::http::reader::Request;
 use pushlab::http::response::Response as ServerResponse;
-use pushlab::server::{Ctx, Reply, Server, Service};
+use pushlab::server::{Ctx, Reply, Service};
 
 /// Longest a helper waits for bytes that should come.
 pub const PATIENCE: Duration = Duration::from_secs(5);
@@ -87,24 +87,7 @@ where
     S: Service + 'static,
     F: FnOnce() -> S + Send + 'static,
 {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::Builder::new()
-        .name("test-server".into())
-        .spawn(move || {
-            let server = match Server::bind(config, make()) {
-                Ok(server) => server,
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
-                }
-            };
-            let _ = tx.send(server.local_addr());
-            if let Err(e) = server.run() {
-                eprintln!("test server: event loop failed: {e}");
-            }
-        })
-        .expect("spawn server thread");
-    rx.recv().expect("server thread reports its address").expect("server binds")
+    pushlab::spawn_service(config, make).expect("server binds")
 }
 
 // =====================================================================================
