@@ -1158,22 +1158,6 @@ fn client_disconnect_mid_request_does_not_disturb_others() {
     wait_http_connections(addr, 2);
 }
 
-/// A small deterministic generator (xorshift64*), so a failure can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// SPEC §8: no input may crash or stall the server. Hundreds of connections send random
 /// bytes, mutated requests and truncated requests; whatever the server says starts with a
 /// status line; afterwards it still answers, and has freed every connection.

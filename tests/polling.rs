@@ -10,7 +10,9 @@ use std::io::Read;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use common::{check_date_and_server, config, get, request, start, start_with, Client, Response, PATIENCE};
+use common::{
+    check_date_and_server, config, get, request, start, start_with, Client, Response, Rng, PATIENCE,
+};
 use pushlab::config::Config;
 use serde_json::Value;
 
@@ -707,18 +709,6 @@ fn a_thousand_long_polls_released_by_one_publish() {
     assert_eq!(s["delivered"]["long_poll"].as_u64().unwrap() - before, N as u64);
 }
 
-/// A tiny deterministic generator (xorshift64*), so a failure can be replayed by seed.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 33) % n
-    }
-}
-
 /// One resuming reader: connects, polls or long-polls with its cursor, and now and then
 /// hangs up at a random point — mid-request, while held, mid-reply. Returns every id it
 /// accepted, in order. A reply it did not read whole does not count: the cursor stays put.
@@ -740,7 +730,7 @@ fn resuming_reader(addr: SocketAddr, seed: u64, total: u64) -> Vec<u64> {
         match rng.below(10) {
             0 => {
                 // Hang up halfway through the request.
-                let cut = 1 + rng.below(raw.len() as u64 - 1) as usize;
+                let cut = 1 + rng.below(raw.len() - 1);
                 let _ = c.try_send(&raw[..cut]);
                 conn = None;
             }
@@ -753,8 +743,8 @@ fn resuming_reader(addr: SocketAddr, seed: u64, total: u64) -> Vec<u64> {
                 // Read a little of the reply, then hang up.
                 let _ = c.try_send(&raw);
                 let mut stream = c.stream();
-                stream.set_read_timeout(Some(Duration::from_millis(1 + rng.below(30)))).unwrap();
-                let mut some = vec![0u8; 1 + rng.below(300) as usize];
+                stream.set_read_timeout(Some(Duration::from_millis(1 + rng.below(30) as u64))).unwrap();
+                let mut some = vec![0u8; 1 + rng.below(300)];
                 let _ = stream.read(&mut some);
                 conn = None;
             }

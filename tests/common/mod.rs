@@ -680,3 +680,21 @@ fn show_head(raw: &[u8]) -> String {
     let end = find(raw, b"\r\n").unwrap_or(raw.len()).min(120);
     show(&raw[..end])
 }
+
+/// A small deterministic generator (xorshift64*): random-looking tests that replay exactly
+/// from their seed, with no crate.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..n` (`n` > 0), from the generator's better high bits.
+    pub fn below(&mut self, n: usize) -> usize {
+        ((self.next() >> 11) % n as u64) as usize
+    }
+}
