@@ -183,7 +183,7 @@ fn fan_out(addr: SocketAddr) {
     let mut subscribers: Vec<Client> =
         (0..SUBSCRIBERS).map(|_| Client::connect(addr, "/ws?topic=bench")).collect();
     // Each publish is its own `POST /publish` (64-byte message); every subscriber gets a copy
-    // of the same shared frame (`src/server/outq.rs`), read back here one socket at a time.
+    // of the same shared frame (`src/outq.rs`), read back here one socket at a time.
     let text = "x".repeat(64);
     let started = Instant::now();
     for _ in 0..FAN_OUT_MESSAGES {

@@ -14,7 +14,8 @@
 use pushlab::config::{Command, Config, USAGE};
 use pushlab::http::reader::Request;
 use pushlab::http::response::Response;
-use pushlab::server::{Ctx, Reply, Server, Service};
+use pushlab::server::Server;
+use pushlab::service::{Ctx, Reply, Service};
 
 /// Echoes every request body back with `200 OK`.
 struct Echo;

@@ -15,7 +15,8 @@
 use pushlab::config::{Command, Config, USAGE};
 use pushlab::http::reader::Request;
 use pushlab::http::response::Response;
-use pushlab::server::{Ctx, Endpoint, Reply, Server, Service};
+use pushlab::server::Server;
+use pushlab::service::{Ctx, Endpoint, Reply, Service};
 use pushlab::wire::framing::has_token;
 use pushlab::wire::ws::handshake::{accept_key, key_is_valid};
 

@@ -20,6 +20,10 @@ pub struct Config {
     pub max_message: usize,
     /// Origins besides the server's own that may use the transports from a browser.
     pub allow_origins: Vec<String>,
+    /// A request head must be complete this long after its first byte (SPEC §8: 10 s).
+    pub head_timeout: Duration,
+    /// An idle keep-alive connection is closed after this long (SPEC §8: 60 s).
+    pub idle_timeout: Duration,
 }
 
 impl Default for Config {
@@ -32,6 +36,8 @@ impl Default for Config {
             long_poll_timeout: Duration::from_secs(limits::DEFAULT_LONG_POLL_TIMEOUT_S),
             max_message: limits::DEFAULT_MAX_ECHO_MESSAGE,
             allow_origins: Vec::new(),
+            head_timeout: limits::HEAD_TIMEOUT,
+            idle_timeout: limits::IDLE_TIMEOUT,
         }
     }
 }
@@ -51,6 +57,9 @@ OPTIONS:
     --long-poll-timeout SECS  how long /long-poll holds a request, 1..=120 [default: 25]
     --max-message BYTES       largest message /echo accepts [default: 16777216]
     --allow-origin ORIGIN     another origin allowed to use the transports (repeatable)
+    --head-timeout SECS       a request head must be complete this long after its first byte,
+                              else 408 [default: 10]
+    --idle-timeout SECS       an idle keep-alive connection is closed after this long [default: 60]
     -h, --help                print this help
 
 Logging: RUST_LOG=info (default), debug (a line per connection), trace (the wire, annotated;
@@ -116,6 +125,8 @@ impl Config {
                         .clamp(limits::MIN_LONG_POLL_TIMEOUT_S, limits::MAX_LONG_POLL_TIMEOUT_S);
                     config.long_poll_timeout = Duration::from_secs(secs);
                 }
+                "--head-timeout" => config.head_timeout = seconds(&flag, &value()?)?,
+                "--idle-timeout" => config.idle_timeout = seconds(&flag, &value()?)?,
                 "--max-message" => config.max_message = number(&flag, &value()?)? as usize,
                 "--allow-origin" => config.allow_origins.push(value()?),
                 _ => return Err(format!("unknown option '{arg}'")),
@@ -133,6 +144,14 @@ fn parse_addr(s: &str) -> Result<SocketAddr, String> {
         None => s.to_string(),
     };
     literal.parse().map_err(|_| format!("'{s}' is not an address like 127.0.0.1:8080"))
+}
+
+/// A whole number of seconds, at least 1.
+fn seconds(flag: &str, s: &str) -> Result<Duration, String> {
+    match number(flag, s)? {
+        0 => Err(format!("{flag} must be at least 1 second")),
+        secs => Ok(Duration::from_secs(secs)),
+    }
 }
 
 fn number(flag: &str, s: &str) -> Result<u64, String> {

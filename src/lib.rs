@@ -28,7 +28,9 @@ pub mod config;
 pub mod http;
 pub mod hub;
 pub mod limits;
+pub mod outq;
 pub mod server;
+pub mod service;
 pub mod stats;
 pub mod transport;
 pub mod wire;
@@ -46,7 +48,7 @@ pub fn spawn(config: config::Config) -> io::Result<SocketAddr> {
 /// the bound address. The service is made on the server thread, so it need not be `Send`.
 pub fn spawn_service<S, F>(config: config::Config, make: F) -> io::Result<SocketAddr>
 where
-    S: server::Service + 'static,
+    S: service::Service + 'static,
     F: FnOnce() -> S + Send + 'static,
 {
     let (tx, rx) = std::sync::mpsc::channel();

@@ -20,7 +20,7 @@ use crate::http::reader::Request;
 use crate::http::response::Response;
 use crate::http::router::{route, Route, RouteError};
 use crate::limits::MAX_PUBLISH_BODY;
-use crate::server::{Ctx, Reply, Service};
+use crate::service::{Ctx, Reply, Service};
 use crate::wire::query::{self, QueryError};
 use crate::wire::request::RequestHead;
 

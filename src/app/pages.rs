@@ -2,7 +2,7 @@
 //! server runs from any directory.
 
 use crate::http::response::Response;
-use crate::server::Ctx;
+use crate::service::Ctx;
 
 /// The index: every chapter, its demo client and the comparison page.
 pub fn index() -> Response {

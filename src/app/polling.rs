@@ -6,7 +6,7 @@ use super::{cors, number, topic, Refusal};
 use crate::http::reader::Request;
 use crate::http::response::Response;
 use crate::limits::{DEFAULT_POLL_LIMIT, MAX_LONG_POLL_TIMEOUT_S, MAX_POLL_LIMIT, MIN_LONG_POLL_TIMEOUT_S};
-use crate::server::{Ctx, Reply};
+use crate::service::{Ctx, Reply};
 use crate::stats::Kind;
 use crate::transport::long_poll::{poll_body, poll_response, HeldPoll};
 use crate::wire::json;

@@ -3,7 +3,7 @@
 
 use super::{cors, number, topic, Refusal};
 use crate::http::response::Response;
-use crate::server::{Ctx, Endpoint, Reply};
+use crate::service::{Ctx, Endpoint, Reply};
 use crate::wire::framing::has_token;
 use crate::wire::query;
 use crate::wire::request::{RequestHead, Version};

@@ -8,7 +8,7 @@
 
 use std::rc::Rc;
 
-use crate::server::outq::OutQueue;
+use crate::outq::OutQueue;
 use crate::wire::request::Version;
 
 /// The reason phrase of a status code (RFC 9110 §15). Clients ignore it; people read it.

@@ -23,16 +23,18 @@ use std::time::{Duration, Instant};
 
 use mio::net::TcpStream;
 
+use crate::config::Config;
 use crate::http::reader::RequestReader;
-use crate::limits::{HEAD_TIMEOUT, IDLE_TIMEOUT, WS_CLOSE_TIMEOUT};
+use crate::limits::WS_CLOSE_TIMEOUT;
 use crate::stats::Kind;
 use crate::transport::long_poll::HeldPoll;
 use crate::transport::sse::SseStream;
 use crate::transport::websocket::WsProtocol;
 use crate::wire::request::Version;
 
-use super::outq::OutQueue;
-use super::{BufferPool, Endpoint};
+use super::BufferPool;
+use crate::outq::OutQueue;
+use crate::service::Endpoint;
 
 /// The least room a read is given; below it the input buffer grows.
 const MIN_READ: usize = 4096;
@@ -215,11 +217,12 @@ impl Connection {
     }
 
     /// The next moment this connection needs attention, whatever it is doing.
-    pub fn next_deadline(&self, heartbeat: Duration) -> Option<Instant> {
+    pub fn next_deadline(&self, config: &Config) -> Option<Instant> {
+        let heartbeat = config.heartbeat;
         match &self.mode {
             Mode::Http => Some(match self.head_started {
-                Some(started) if self.reader.reading_head() => started + HEAD_TIMEOUT,
-                _ => self.active_at + IDLE_TIMEOUT,
+                Some(started) if self.reader.reading_head() => started + config.head_timeout,
+                _ => self.active_at + config.idle_timeout,
             }),
             Mode::LongPoll(held) => Some(held.deadline),
             Mode::Sse(stream) => Some(stream.heartbeat_at),

@@ -24,7 +24,8 @@ use crate::wire::ws::close::CloseCode;
 use super::conn::{Connection, Mode, ReadOutcome, WsSession, LINGER};
 use super::slab::{Key, Slab};
 use super::timer::Timers;
-use super::{Ctx, Endpoint, Reply, Service, World};
+use super::World;
+use crate::service::{Ctx, Endpoint, Reply, Service};
 
 /// Keep the connection, or drop it.
 #[derive(Debug, PartialEq, Eq)]
@@ -409,14 +410,14 @@ fn settle<S>(conn: &mut Connection, key: Key, world: &mut World<S>) -> Fate {
         }
         conn.write_interest = want_write;
     }
-    rearm(conn, key, &mut world.timers, world.config.heartbeat);
+    rearm(conn, key, &mut world.timers, &world.config);
     Fate::Keep
 }
 
 /// Records the connection's next deadline, pushing a heap entry only if it is earlier than
 /// the one already armed (see `timer.rs` on lazy cancellation).
-pub(super) fn rearm(conn: &mut Connection, key: Key, timers: &mut Timers, heartbeat: std::time::Duration) {
-    conn.deadline = conn.next_deadline(heartbeat);
+pub(super) fn rearm(conn: &mut Connection, key: Key, timers: &mut Timers, config: &crate::config::Config) {
+    conn.deadline = conn.next_deadline(config);
     if let Some(when) = conn.deadline {
         if conn.armed.is_none_or(|armed| when < armed) {
             timers.arm(when, key);
@@ -470,7 +471,7 @@ pub(super) fn fire_timers<S: Service>(conns: &mut Slab<Connection>, world: &mut 
             Some(deadline) if deadline <= now => on_deadline(conn, key, world, now),
             // The deadline moved later since this entry was pushed: arm the real one.
             _ => {
-                rearm(conn, key, &mut world.timers, world.config.heartbeat);
+                rearm(conn, key, &mut world.timers, &world.config);
                 Fate::Keep
             }
         };

@@ -13,84 +13,29 @@
 
 pub mod conn;
 mod dispatch;
-pub mod outq;
 mod rlimit;
 pub mod slab;
 pub mod timer;
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::rc::Rc;
 use std::time::{Instant, SystemTime};
 
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Registry, Token};
 
 use crate::config::Config;
-use crate::http::reader::Request;
-use crate::http::response::Response;
 use crate::hub::Hub;
-use crate::limits::{BUFFER_POOL, DEFAULT_MAX_BODY, EVENTS_PER_POLL, READ_BUFFER};
+use crate::limits::{BUFFER_POOL, EVENTS_PER_POLL, READ_BUFFER};
+use crate::service::Service;
 use crate::stats::Stats;
-use crate::transport::long_poll::HeldPoll;
 use crate::wire::date;
-use crate::wire::request::RequestHead;
 use conn::Connection;
 use slab::{Key, Slab};
 use timer::Timers;
 
 /// The listener's token; connections use their slab index, which never reaches it.
 const LISTENER: Token = Token(usize::MAX);
-
-/// What the application does with requests. pushlab's routes implement it
-/// ([`crate::app::Pushlab`]); so does the `01_http` echo demo.
-pub trait Service {
-    /// The largest body `head` may carry (a larger `Content-Length` is `413` before any of
-    /// the body is read).
-    fn body_limit(&self, _head: &RequestHead<'_, '_>) -> usize {
-        DEFAULT_MAX_BODY
-    }
-
-    /// Answers one complete request.
-    fn call(&mut self, request: &Request<'_>, ctx: &mut Ctx<'_>) -> Reply;
-}
-
-/// What a handler may use besides the request.
-pub struct Ctx<'a> {
-    pub hub: &'a mut Hub,
-    pub config: &'a Config,
-    pub stats: &'a mut Stats,
-    pub now: Instant,
-    /// Unix time in milliseconds.
-    pub now_ms: u64,
-}
-
-/// A handler's answer: a response, or a change of what the connection is for.
-pub enum Reply {
-    Response(Response),
-    /// Hold the request until news or a deadline (`/long-poll`).
-    LongPoll(HeldPoll),
-    /// Send the head of a never-ending response, then events (`/sse`).
-    Sse {
-        response: Response,
-        topic: Rc<str>,
-        cursor: u64,
-    },
-    /// Send `101 Switching Protocols` and speak WebSocket from the next byte on.
-    WebSocket {
-        response: Response,
-        endpoint: Endpoint,
-    },
-}
-
-/// What a WebSocket connection is for (SPEC §7).
-#[derive(Clone, Debug)]
-pub enum Endpoint {
-    /// `/echo`: every message back, unchanged.
-    Echo,
-    /// `/ws`: replay after `cursor`, then every message of the topic; text publishes.
-    Topic { topic: Rc<str>, cursor: u64 },
-}
 
 /// The clock, read once per loop turn.
 pub struct Clock {
@@ -261,7 +206,7 @@ impl<S: Service> Server<S> {
             self.world.stats.enter(crate::stats::Kind::Http);
             log::debug!("{peer}: connected as #{}", key.index);
             if let Some(conn) = self.conns.get_key_mut(key) {
-                dispatch::rearm(conn, key, &mut self.world.timers, self.world.config.heartbeat);
+                dispatch::rearm(conn, key, &mut self.world.timers, &self.world.config);
             }
         }
     }

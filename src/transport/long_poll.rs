@@ -107,7 +107,7 @@ impl HeldPoll {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::server::outq::OutQueue;
+    use crate::outq::OutQueue;
 
     fn held(cursor: u64) -> HeldPoll {
         HeldPoll { topic: "t".into(), cursor, limit: 100, deadline: Instant::now(), cors_origin: None }

@@ -32,7 +32,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use pushlab::config::Config;
 use pushlab::http::reader::Request;
 use pushlab::http::response::Response as ServerResponse;
-use pushlab::server::{Ctx, Reply, Service};
+use pushlab::service::{Ctx, Reply, Service};
 
 /// Longest a helper waits for bytes that should come.
 pub const PATIENCE: Duration = Duration::from_secs(5);
