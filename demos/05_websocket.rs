@@ -1,11 +1,12 @@
 //! Chapter 05 demo: a WebSocket echo and chat server in one small `Service`, on pushlab's
 //! own event loop, HTTP layer and WebSocket machine.
 //!
-//! What this file writes is only the *decision*: which request may upgrade, and what the
-//! upgraded connection is for. Everything after the `101` — framing, masking, UTF-8 checks,
-//! ping→pong, the closing handshake, heartbeats — is `pushlab::transport::websocket` driven by
-//! the server loop, exactly as for the full server (whose handshake, with its Origin policy
-//! and 426/405 answers, is `src/app/streams.rs`).
+//! What this file writes is only the *decisions*: which request may upgrade, what the
+//! upgraded connection is for, and what a received message means (`on_ws_message`: echo it,
+//! or publish it on the chat topic). Everything after the `101` — framing, masking, UTF-8
+//! checks, ping→pong, the closing handshake, heartbeats, replay and pushes — is
+//! `pushlab::transport::ws_session` driven by the server loop, exactly as for the full server
+//! (whose handshake, with its Origin policy and 426/405 answers, is `src/app/streams.rs`).
 //!
 //! ```text
 //! cargo run --example 05_websocket               # then open http://127.0.0.1:8085/
@@ -15,9 +16,12 @@
 use pushlab::config::{Command, Config, USAGE};
 use pushlab::http::reader::Request;
 use pushlab::http::response::Response;
+use pushlab::http::status;
 use pushlab::server::Server;
 use pushlab::service::{Ctx, Endpoint, Reply, Service};
+use pushlab::transport::websocket::{MessageKind, Verdict};
 use pushlab::wire::framing::has_token;
+use pushlab::wire::ws::close::CloseCode;
 use pushlab::wire::ws::handshake::{accept_key, key_is_valid};
 
 /// A chat page: every line typed is sent as a text message; every frame received is shown.
@@ -53,8 +57,29 @@ impl Service for Demo {
                     // base64(SHA-1(key ++ "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")), §4.2.2.
                     .header("Sec-WebSocket-Accept", accept_key(key)),
                 endpoint,
+                max_message: 64 * 1024,
             },
-            _ => Reply::Response(Response::error(400, "this is a WebSocket endpoint").closing()),
+            _ => Reply::Response(
+                Response::error(status::BAD_REQUEST, "this is a WebSocket endpoint").closing(),
+            ),
+        }
+    }
+
+    fn on_ws_message(
+        &mut self,
+        topic: Option<&str>,
+        kind: MessageKind,
+        payload: &[u8],
+        ctx: &mut Ctx<'_>,
+    ) -> Verdict {
+        match (topic, kind) {
+            (None, _) => Verdict::Echo,
+            (Some(topic), MessageKind::Text) => {
+                // The protocol has checked the UTF-8 already.
+                ctx.hub.publish(topic, std::str::from_utf8(payload).unwrap_or_default(), ctx.now_ms);
+                Verdict::Accept
+            }
+            (Some(_), MessageKind::Binary) => Verdict::Close(CloseCode::Unsupported, "text only"),
         }
     }
 }

@@ -13,10 +13,19 @@ use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 
-use crate::wire::{chunked, json, sse, ws};
+use crate::wire::json;
 
-/// One published message. Its encodings are made once, on first use, and shared by every
-/// subscriber that needs them (no per-subscriber copy on the fan-out path).
+/// How many encodings a message can memoize (see [`Message::encoded`]).
+pub const ENCODINGS: usize = 4;
+
+/// A transport's name for one way of encoding a message: an index into the message's memo.
+/// The hub does not know what the bytes are; each transport names its slots once
+/// (`transport::sse::CHUNK`, `transport::ws_session::TEXT_FRAME`, …).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Encoding(pub usize);
+
+/// One published message. Whatever a transport makes of it is made once, on first use, and
+/// shared by every subscriber that needs it (no per-subscriber copy on the fan-out path).
 #[derive(Debug)]
 pub struct Message {
     pub id: u64,
@@ -25,9 +34,7 @@ pub struct Message {
     /// Server time at publish, Unix milliseconds.
     pub time_ms: u64,
     json: Box<[u8]>,
-    sse_chunk: OnceCell<Rc<[u8]>>,
-    sse_event: OnceCell<Rc<[u8]>>,
-    ws_frame: OnceCell<Rc<[u8]>>,
+    encodings: [OnceCell<Rc<[u8]>>; ENCODINGS],
 }
 
 impl Message {
@@ -45,9 +52,7 @@ impl Message {
             data: data.into(),
             time_ms,
             json: out.into_boxed_slice(),
-            sse_chunk: OnceCell::new(),
-            sse_event: OnceCell::new(),
-            ws_frame: OnceCell::new(),
+            encodings: Default::default(),
         }
     }
 
@@ -56,35 +61,14 @@ impl Message {
         &self.json
     }
 
-    /// The SSE event (`id: 7\ndata: hello\n\n`), for close-delimited HTTP/1.0 streams.
-    pub fn sse_event(&self) -> Rc<[u8]> {
-        self.sse_event
+    /// The message as `encoding` writes it, encoded by `encode` the first time it is asked
+    /// for and shared from then on: every SSE stream gets the same chunk, every `/ws`
+    /// subscriber the same frame, whether it is pushed live or replayed.
+    pub fn encoded(&self, encoding: Encoding, encode: impl FnOnce(&Message, &mut Vec<u8>)) -> Rc<[u8]> {
+        self.encodings[encoding.0]
             .get_or_init(|| {
-                let mut out = Vec::with_capacity(self.data.len() + 32);
-                sse::write_event(&mut out, Some(self.id), &self.data);
-                out.into()
-            })
-            .clone()
-    }
-
-    /// The SSE event inside one HTTP/1.1 chunk, chunk-size line and CRLF included.
-    pub fn sse_chunk(&self) -> Rc<[u8]> {
-        self.sse_chunk
-            .get_or_init(|| {
-                let event = self.sse_event();
-                let mut out = Vec::with_capacity(event.len() + 12);
-                chunked::write_chunk(&mut out, &event);
-                out.into()
-            })
-            .clone()
-    }
-
-    /// One unmasked WebSocket text frame holding the message JSON.
-    pub fn ws_frame(&self) -> Rc<[u8]> {
-        self.ws_frame
-            .get_or_init(|| {
-                let mut out = Vec::with_capacity(self.json.len() + 10);
-                ws::frame::write_frame(&mut out, true, ws::frame::OpCode::Text, &self.json);
+                let mut out = Vec::with_capacity(self.json.len() + 32);
+                encode(self, &mut out);
                 out.into()
             })
             .clone()
@@ -258,11 +242,21 @@ mod tests {
     }
 
     #[test]
-    fn encodings_are_shared() {
+    fn encodings_are_made_once_and_shared() {
         let mut hub = Hub::new(8);
         let m = hub.publish("chat", "hello", 1732390000123);
         assert_eq!(m.json(), br#"{"id":1,"topic":"chat","data":"hello","time":1732390000123}"#);
-        assert!(Rc::ptr_eq(&m.sse_chunk(), &m.sse_chunk()));
-        assert_eq!(&*m.sse_event(), b"id: 1\ndata: hello\n\n");
+        let mut calls = 0;
+        let mut upper = |m: &Message, out: &mut Vec<u8>| {
+            calls += 1;
+            out.extend_from_slice(m.data.to_uppercase().as_bytes());
+        };
+        let first = m.encoded(Encoding(0), &mut upper);
+        let second = m.encoded(Encoding(0), &mut upper);
+        assert!(Rc::ptr_eq(&first, &second));
+        assert_eq!(&*first, b"HELLO");
+        assert_eq!(calls, 1, "encoded once");
+        let other = m.encoded(Encoding(1), |m, out| out.extend_from_slice(&m.id.to_be_bytes()));
+        assert_eq!(&*other, &[0, 0, 0, 0, 0, 0, 0, 1], "each slot is its own encoding");
     }
 }

@@ -7,18 +7,25 @@
 //!
 //! ## The map
 //!
-//! Layers from the bytes up; each module teaches one chapter of `docs/`.
+//! Layers from the bytes up; each module teaches one chapter of `docs/`. A layer uses only
+//! the layers above it in this table (`tests/layers.rs` holds the code to that).
 //!
 //! | module | layer | chapter |
 //! |---|---|---|
 //! | [`limits`] | every limit and default, one commented line each | all |
 //! | [`wire`] | bytes ↔ types: HTTP heads, chunked coding, SSE events, WebSocket frames, UTF-8, JSON | 01–05 |
-//! | [`http`] | requests from input, routing, responses | 01 |
-//! | [`transport`] | per-connection state of long-poll, SSE and WebSocket (no sockets) | 03–05 |
-//! | [`hub`] | topics, ids, replay rings, subscribers | 02 |
+//! | [`outq`] | a connection's output queue: owned and shared segments, written with `writev` | 00 |
+//! | [`http`] | requests from input, errors → statuses, routing, responses | 01 |
+//! | [`hub`] | topics, ids, replay rings, subscribers, each message's shared encodings | 02 |
+//! | [`transport`] | one sans-IO state machine per streaming transport: long-poll, SSE, WebSocket | 03–05 |
+//! | [`config`], [`stats`] | command-line flags; the `/stats` counters | — |
+//! | [`service`] | the seam between the server and the application: `Service`, `Reply` | 00 |
 //! | [`server`] | the `mio` event loop, connection slab, timers, buffers — the only I/O | 00 |
-//! | [`app`] | pushlab's routes: publish, poll, long-poll, SSE, WebSocket, pages, stats | 02–05 |
-//! | [`config`] | command-line flags | — |
+//! | [`app`] | pushlab's routes and policies: publish, poll, long-poll, SSE, WebSocket, pages | 02–05 |
+//!
+//! Nothing outside `server` names `mio`; `wire`, `outq` and `hub` know nothing of
+//! `transport`, `server` or `app`. A published message goes app → hub → server (fan-out) →
+//! transport (what to send) → outq → socket, and never back up.
 //!
 //! `unsafe` is denied everywhere except `server/rlimit.rs` (two libc calls).
 #![deny(unsafe_code)]

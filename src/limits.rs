@@ -14,9 +14,11 @@ pub const MAX_HEAD: usize = 16 * 1024;
 pub const MAX_HEADERS: usize = 100;
 /// Body limit for handlers that do not set their own (the `01_http` echo demo).
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
-/// A request head must be complete this long after its first byte, else `408` and close.
+/// Default for `--head-timeout`: a request head must be complete this long after its first
+/// byte, else `408` and close.
 pub const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
-/// An idle keep-alive connection is closed silently after this long.
+/// Default for `--idle-timeout`: an idle keep-alive connection is closed silently after
+/// this long.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 // ---- Connections and buffers (SPEC §1, §8, chapter 00) ----
@@ -41,6 +43,12 @@ pub const SLOW_CONSUMER_BYTES: usize = 1024 * 1024;
 pub const REPLAY_BATCH: usize = 256 * 1024;
 /// Most buffers handed to one `writev` call when flushing a connection.
 pub const MAX_IOVECS: usize = 64;
+/// The least room a read is given; below it the input buffer grows.
+pub const MIN_READ: usize = 4096;
+/// Most unread input a WebSocket connection buffers before its frames are processed.
+pub const WS_READ_CAP: usize = 4 * READ_BUFFER;
+/// How long a closing connection keeps reading (and dropping) what the client still sends.
+pub const LINGER: Duration = Duration::from_secs(2);
 
 // ---- Topics and messages (SPEC §2–3, chapters 02–03) ----
 /// Longest topic name; a topic is 1..=64 of `[A-Za-z0-9._-]`.
@@ -73,3 +81,8 @@ pub const DEFAULT_MAX_ECHO_MESSAGE: usize = 16 * 1024 * 1024;
 pub const MAX_CONTROL_PAYLOAD: usize = 125;
 /// After sending a close frame, wait this long for the peer's before dropping the socket.
 pub const WS_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+/// A WebSocket peer silent (nothing received, pongs included) for this many heartbeats is
+/// dropped (SPEC §7).
+pub const WS_SILENT_BEATS: u32 = 2;
+/// The payload of our heartbeat pings; a pong echoes it.
+pub const WS_PING_PAYLOAD: &[u8] = b"pushlab";

@@ -15,7 +15,9 @@ use crate::hub::Hub;
 use crate::limits::DEFAULT_MAX_BODY;
 use crate::stats::Stats;
 use crate::transport::long_poll::HeldPoll;
+use crate::transport::websocket::{MessageKind, Verdict};
 use crate::wire::request::RequestHead;
+use crate::wire::ws::close::CloseCode;
 
 /// What the application does with requests. pushlab's routes implement it
 /// ([`crate::app::Pushlab`]); so does the `01_http` echo demo.
@@ -28,6 +30,25 @@ pub trait Service {
 
     /// Answers one complete request.
     fn call(&mut self, request: &Request<'_>, ctx: &mut Ctx<'_>) -> Reply;
+
+    /// The answer of a held long-poll ([`Reply::LongPoll`]), asked when news arrives after
+    /// its cursor or its deadline passes. Only services that hold requests need it.
+    fn answer(&mut self, _held: &HeldPoll, _ctx: &mut Ctx<'_>) -> Response {
+        Response::new(204)
+    }
+
+    /// A complete message received on a WebSocket this service upgraded ([`Reply::WebSocket`]):
+    /// `topic` is the [`Endpoint::Topic`]'s, `None` for [`Endpoint::Echo`]. The [`Verdict`]
+    /// takes effect before the next frame is read. By default nothing is accepted.
+    fn on_ws_message(
+        &mut self,
+        _topic: Option<&str>,
+        _kind: MessageKind,
+        _payload: &[u8],
+        _ctx: &mut Ctx<'_>,
+    ) -> Verdict {
+        Verdict::Close(CloseCode::Unsupported, "this endpoint accepts no messages")
+    }
 }
 
 /// What a handler may use besides the request.
@@ -51,18 +72,20 @@ pub enum Reply {
         topic: Rc<str>,
         cursor: u64,
     },
-    /// Send `101 Switching Protocols` and speak WebSocket from the next byte on.
+    /// Send `101 Switching Protocols` and speak WebSocket from the next byte on; messages
+    /// over `max_message` bytes close the connection with 1009.
     WebSocket {
         response: Response,
         endpoint: Endpoint,
+        max_message: usize,
     },
 }
 
 /// What a WebSocket connection is for (SPEC §7).
 #[derive(Clone, Debug)]
 pub enum Endpoint {
-    /// `/echo`: every message back, unchanged.
+    /// Nothing is pushed; what the peer sends goes to [`Service::on_ws_message`] (`/echo`).
     Echo,
-    /// `/ws`: replay after `cursor`, then every message of the topic; text publishes.
+    /// Replay after `cursor`, then every message of the topic (`/ws`).
     Topic { topic: Rc<str>, cursor: u64 },
 }

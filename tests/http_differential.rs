@@ -14,10 +14,13 @@
 //!
 //! Run with `cargo test --test http_differential -- --nocapture` to see the totals.
 
+mod common;
 mod oracle;
 
 use std::collections::BTreeMap;
 
+// The seeded generator: the same corpus on every run and machine.
+use common::Rng;
 use oracle::{divergence_holds, expected_divergence, ours, theirs, Verdict};
 use pushlab::limits::{MAX_HEAD, MAX_HEADERS, MAX_REQUEST_TARGET};
 
@@ -159,28 +162,13 @@ fn invalid_requests() -> Vec<Vec<u8>> {
     v
 }
 
-/// A small deterministic PRNG (xorshift64): the same corpus on every run and machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 /// Bytes that sit on the grammar's edges.
 const INTERESTING: &[u8] = b"\r\n \t:/?*[]%@HTP1.02\x00\x01\x7f\x80\xff\xc3\"(aZ-";
 
 /// One random edit of `input`: insert, delete, replace, or duplicate a range.
 fn mutate(rng: &mut Rng, input: &mut Vec<u8>) {
     let at = rng.below(input.len() + 1);
-    let byte = if rng.below(4) == 0 { rng.next() as u8 } else { INTERESTING[rng.below(INTERESTING.len())] };
+    let byte = if rng.below(4) == 0 { rng.byte() } else { *rng.pick(INTERESTING) };
     match rng.below(4) {
         0 => input.insert(at, byte),
         1 if at < input.len() => drop(input.remove(at)),
@@ -223,7 +211,7 @@ fn corpus() -> Vec<(&'static str, Vec<u8>)> {
     let seeds: Vec<&Vec<u8>> = valid.iter().chain(&invalid).filter(|r| small(r)).collect();
     let mut rng = Rng(0x5eed_1234_abcd_ef01);
     for i in 0..30_000 {
-        let mut m = seeds[rng.below(seeds.len())].clone();
+        let mut m = rng.pick(&seeds).to_vec();
         for _ in 0..=rng.below(4) {
             mutate(&mut rng, &mut m);
         }

@@ -1,13 +1,13 @@
 //! Interoperability: an independent WebSocket client, `tungstenite`, speaks to pushlab.
 //!
-//! `tests/websocket_conformance.rs` checks the server against RFC 6455 with a client written
-//! beside it; this file checks it against a client written by other people, which validates
+//! The `tests/websocket_*.rs` files check the server against RFC 6455 with a client written
+//! beside it (`tests/common/ws.rs`); this file checks it against a client written by other people, which validates
 //! the handshake (`Sec-WebSocket-Accept`), the framing and the closing handshake its own way.
 //! It uses tungstenite's blocking API over a `std::net::TcpStream`.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use pushlab::config::Config;
 use tungstenite::protocol::frame::coding::CloseCode;
@@ -70,6 +70,10 @@ fn http(addr: SocketAddr, method: &str, target: &str, body: &str) -> String {
     body.to_string()
 }
 
+fn unix_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() as u64
+}
+
 fn json(message: Message) -> serde_json::Value {
     match message {
         Message::Text(text) => serde_json::from_str(text.as_str()).expect("message JSON"),
@@ -88,7 +92,7 @@ fn echo_text_and_binary() {
     ws.send(Message::text("")).unwrap();
     assert_eq!(next(&mut ws), Message::text(""));
     ws.close(None).unwrap();
-    finish_close(&mut ws);
+    assert_eq!(finish_close(&mut ws), None, "an empty close is answered with an empty close");
 }
 
 #[test]
@@ -105,7 +109,7 @@ fn echo_one_mebibyte() {
     ws.send(Message::text(text.clone())).unwrap();
     assert_eq!(next(&mut ws), Message::text(text));
     ws.close(None).unwrap();
-    finish_close(&mut ws);
+    assert_eq!(finish_close(&mut ws), None, "an empty close is answered with an empty close");
 }
 
 #[test]
@@ -118,7 +122,7 @@ fn ping_gets_pong() {
         other => panic!("expected a pong, got {other:?}"),
     }
     ws.close(None).unwrap();
-    finish_close(&mut ws);
+    assert_eq!(finish_close(&mut ws), None, "an empty close is answered with an empty close");
 }
 
 #[test]
@@ -139,13 +143,17 @@ fn ws_replays_pushes_and_publishes() {
     let replayed = json(next(&mut ws));
     assert_eq!((replayed["id"].as_u64(), replayed["data"].as_str()), (Some(1), Some("before")), "{replayed}");
     // Live: published over HTTP, pushed as a text frame holding the message JSON.
+    let before = unix_ms();
     http(addr, "POST", "/publish?topic=interop", "live");
+    let after = unix_ms();
     let live = json(next(&mut ws));
     assert_eq!(
         (live["id"].as_u64(), live["topic"].as_str(), live["data"].as_str()),
         (Some(2), Some("interop"), Some("live"))
     );
-    assert!(live["time"].as_u64().is_some(), "{live}");
+    // SPEC §2: the server's Unix time in milliseconds at publish (the server is in-process).
+    let time = live["time"].as_u64().unwrap_or_else(|| panic!("no time: {live}"));
+    assert!((before..=after).contains(&time), "time {time} not within [{before}, {after}]");
     // A text message from the client publishes to the topic, and comes back as a push.
     ws.send(Message::text("from tungstenite")).unwrap();
     let own = json(next(&mut ws));
@@ -154,7 +162,7 @@ fn ws_replays_pushes_and_publishes() {
         serde_json::from_str(&http(addr, "GET", "/poll?topic=interop&since=2", "")).unwrap();
     assert_eq!(polled["messages"][0]["data"].as_str(), Some("from tungstenite"), "{polled}");
     ws.close(None).unwrap();
-    finish_close(&mut ws);
+    assert_eq!(finish_close(&mut ws), None, "an empty close is answered with an empty close");
 }
 
 #[test]

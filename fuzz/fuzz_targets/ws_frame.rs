@@ -8,7 +8,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pushlab::transport::websocket::{write_message, MessageKind, WsProtocol};
+use pushlab::transport::websocket::{MessageKind, Verdict, WsProtocol};
 use pushlab::wire::ws::frame::{FrameHeader, OpCode};
 use pushlab::wire::Status;
 
@@ -49,9 +49,9 @@ fn run(pieces: &[&[u8]]) -> Run {
     let mut out = Vec::new();
     let mut messages = Vec::new();
     for piece in pieces {
-        ws.receive(piece, &mut out, &mut |kind, payload, out| {
+        ws.receive(piece, &mut out, &mut |kind, payload| {
             messages.push((kind, payload.to_vec()));
-            write_message(out, kind, payload);
+            Verdict::Echo
         });
     }
     Run { out, messages, state: ws.state(), failure: ws.failure() }

@@ -8,6 +8,7 @@
 
 use crate::config::Config;
 use crate::http::response::Response;
+use crate::http::status;
 use crate::wire::request::RequestHead;
 
 /// Request headers a cross-origin page may send (fetch's preflight asks for the
@@ -31,15 +32,23 @@ pub fn same_origin(head: &RequestHead<'_, '_>) -> bool {
 
 /// Adds CORS headers for a listed origin; an unlisted one gets none (SPEC §7).
 pub fn apply(response: Response, head: &RequestHead<'_, '_>, config: &Config) -> Response {
-    crate::transport::long_poll::with_cors(response, allowed_origin(head, config))
+    with_origin(response, allowed_origin(head, config))
+}
+
+/// Adds `Access-Control-Allow-Origin` (echoing the allowed origin) and `Vary: Origin`.
+pub fn with_origin(response: Response, cors_origin: Option<&str>) -> Response {
+    match cors_origin {
+        Some(origin) => response.header("Access-Control-Allow-Origin", origin).header("Vary", "Origin"),
+        None => response,
+    }
 }
 
 /// `OPTIONS` preflight: `204` with what may be sent, for a listed origin; `403` otherwise.
 pub fn preflight(head: &RequestHead<'_, '_>, config: &Config) -> Response {
     let Some(origin) = allowed_origin(head, config) else {
-        return Response::error(403, "origin not allowed");
+        return Response::error(status::FORBIDDEN, "origin not allowed");
     };
-    Response::new(204)
+    Response::new(status::NO_CONTENT)
         .header("Access-Control-Allow-Origin", origin)
         .header("Vary", "Origin")
         .header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")

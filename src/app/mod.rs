@@ -19,8 +19,11 @@ mod streams;
 use crate::http::reader::Request;
 use crate::http::response::Response;
 use crate::http::router::{route, Route, RouteError};
+use crate::http::status;
 use crate::limits::MAX_PUBLISH_BODY;
 use crate::service::{Ctx, Reply, Service};
+use crate::transport::long_poll::HeldPoll;
+use crate::transport::websocket::{MessageKind, Verdict};
 use crate::wire::query::{self, QueryError};
 use crate::wire::request::RequestHead;
 
@@ -52,11 +55,13 @@ const ROUTES: &[Route<Target>] = &[
 
 /// pushlab's routes.
 #[derive(Default)]
-pub struct Pushlab;
+pub struct Pushlab {
+    answers: polling::Answers,
+}
 
 impl Pushlab {
     pub fn new() -> Pushlab {
-        Pushlab
+        Pushlab::default()
     }
 }
 
@@ -70,9 +75,12 @@ impl Service for Pushlab {
         let head = &request.head;
         let target = match route(ROUTES, head.method, head.path()) {
             Ok(target) => target,
-            Err(RouteError::NotFound) => return Reply::Response(Response::error(404, "no such resource")),
+            Err(RouteError::NotFound) => {
+                return Reply::Response(Response::error(status::NOT_FOUND, "no such resource"))
+            }
             Err(RouteError::MethodNotAllowed { allow }) => {
-                let response = Response::error(405, "method not allowed here").header("Allow", allow);
+                let response = Response::error(status::METHOD_NOT_ALLOWED, "method not allowed here")
+                    .header("Allow", allow);
                 // SPEC §7: a refused WebSocket handshake, 405 included, closes the connection.
                 let upgrade = matches!(head.path(), "/ws" | "/echo");
                 return Reply::Response(if upgrade { response.closing() } else { response });
@@ -91,30 +99,64 @@ impl Service for Pushlab {
             Target::Sse => streams::sse(head, ctx),
             Target::WebSocket | Target::Echo => Ok(streams::websocket(head, ctx, target == Target::Echo)),
         };
-        result.unwrap_or_else(|e| Reply::Response(e.into_response(head, ctx)))
+        result.unwrap_or_else(|e| Reply::Response(e.response(head, ctx)))
+    }
+
+    fn answer(&mut self, held: &HeldPoll, ctx: &mut Ctx<'_>) -> Response {
+        self.answers.answer(held, ctx)
+    }
+
+    fn on_ws_message(
+        &mut self,
+        topic: Option<&str>,
+        kind: MessageKind,
+        payload: &[u8],
+        ctx: &mut Ctx<'_>,
+    ) -> Verdict {
+        streams::ws_message(topic, kind, payload, ctx)
     }
 }
 
-/// A request the SPEC refuses, with the rule it broke.
-#[derive(Debug)]
-pub struct Refusal {
-    pub status: u16,
-    pub detail: String,
+/// A request the SPEC refuses, with the rule it broke. Every refusal is `400 Bad Request`
+/// and closes the connection (SPEC §8); WebSocket handshakes have their own
+/// ([`streams::HandshakeRefusal`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// SPEC §2: every transport names its topic.
+    MissingTopic,
+    /// SPEC §2: a topic is 1–64 of `[A-Za-z0-9._-]`.
+    BadTopic,
+    /// A whole-number parameter (`since`, `limit`, `timeout`) that is not one.
+    BadNumber(&'static str, QueryError),
+    /// The query string itself is malformed (RFC 3986 §2.1).
+    Query(QueryError),
+    /// SPEC §3: a message is 1 byte to 64 KiB.
+    EmptyMessage,
+    /// SPEC §3: a message is UTF-8 text.
+    NotUtf8,
 }
 
 impl Refusal {
-    pub fn bad_request(detail: impl Into<String>) -> Refusal {
-        Refusal { status: 400, detail: detail.into() }
+    fn detail(self) -> String {
+        match self {
+            Refusal::MissingTopic => "missing topic parameter".into(),
+            Refusal::BadTopic => "topic must be 1-64 characters of A-Z a-z 0-9 . _ -".into(),
+            Refusal::BadNumber(name, e) => format!("{name}: {}", e.reason()),
+            Refusal::Query(e) => e.reason().into(),
+            Refusal::EmptyMessage => "empty message".into(),
+            Refusal::NotUtf8 => "message is not UTF-8".into(),
+        }
     }
 
-    fn into_response(self, head: &RequestHead<'_, '_>, ctx: &Ctx<'_>) -> Response {
-        cors::apply(Response::error(self.status, &self.detail).closing(), head, ctx.config)
+    /// The response: `400` naming the rule, with CORS headers so a page can read it.
+    fn response(self, head: &RequestHead<'_, '_>, ctx: &Ctx<'_>) -> Response {
+        cors::apply(Response::error(status::BAD_REQUEST, &self.detail()).closing(), head, ctx.config)
     }
 }
 
 impl From<QueryError> for Refusal {
     fn from(e: QueryError) -> Refusal {
-        Refusal::bad_request(e.reason())
+        Refusal::Query(e)
     }
 }
 
@@ -122,17 +164,15 @@ impl From<QueryError> for Refusal {
 fn topic(query_string: &str) -> Result<String, Refusal> {
     match query::get(query_string, "topic")? {
         Some(t) if query::valid_topic(&t) => Ok(t),
-        Some(_) => Err(Refusal::bad_request("topic must be 1-64 characters of A-Z a-z 0-9 . _ -")),
-        None => Err(Refusal::bad_request("missing topic parameter")),
+        Some(_) => Err(Refusal::BadTopic),
+        None => Err(Refusal::MissingTopic),
     }
 }
 
 /// An optional whole-number query parameter (`since`, `limit`, `timeout`).
-fn number(query_string: &str, name: &str) -> Result<Option<u64>, Refusal> {
+fn number(query_string: &str, name: &'static str) -> Result<Option<u64>, Refusal> {
     match query::get(query_string, name)? {
-        Some(v) => Ok(Some(
-            query::parse_u64(&v).map_err(|e| Refusal::bad_request(format!("{name}: {}", e.reason())))?,
-        )),
+        Some(v) => Ok(Some(query::parse_u64(&v).map_err(|e| Refusal::BadNumber(name, e))?)),
         None => Ok(None),
     }
 }

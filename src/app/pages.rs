@@ -2,6 +2,7 @@
 //! server runs from any directory.
 
 use crate::http::response::Response;
+use crate::http::status;
 use crate::service::Ctx;
 
 /// The index: every chapter, its demo client and the comparison page.
@@ -31,7 +32,7 @@ pub fn demo(path: &str) -> Response {
     let name = path.trim_start_matches("/demos/");
     match DEMOS.iter().find(|(file, _, _)| *file == name) {
         Some((_, content_type, body)) => Response::static_page(content_type, body),
-        None => Response::error(404, "no such demo file"),
+        None => Response::error(status::NOT_FOUND, "no such demo file"),
     }
 }
 

@@ -11,19 +11,12 @@
 //!   (the scan resumes where the last one stopped), not on every read;
 //! - a chunked body is decoded incrementally, each input byte once, into a caller-owned buffer.
 
+use super::error::HttpError;
 use crate::limits::{MAX_HEAD, MAX_REQUEST_TARGET};
 use crate::wire::chunked::ChunkDecoder;
 use crate::wire::framing::{framing, BodyLength, Framing};
 use crate::wire::request::{find_head_end, parse_head, Header, RequestHead};
 use crate::wire::Status;
-
-/// An error that ends the connection with a status (RFC 9112 §2.2: a server that receives
-/// an invalid request responds with an error and closes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HttpError {
-    pub status: u16,
-    pub detail: &'static str,
-}
 
 /// A complete request, borrowed from the connection's buffers.
 #[derive(Debug)]
@@ -117,12 +110,12 @@ impl RequestReader {
                 return Ok(Read::NeedMore);
             }
         };
-        let framing = framing(&head).map_err(|e| HttpError { status: e.status(), detail: e.reason() })?;
+        let framing = framing(&head).map_err(HttpError::Framing)?;
         let limit = body_limit(&head);
         if let BodyLength::Length(n) = framing.body {
             // SPEC §3: a too-large Content-Length is refused before the body is read.
             if n > limit as u64 {
-                return Err(HttpError { status: 413, detail: "body larger than this resource accepts" });
+                return Err(HttpError::BodyTooLarge);
             }
         }
         let chunked = (framing.body == BodyLength::Chunked)
@@ -171,7 +164,7 @@ impl BodyProgress {
                         chunk.consumed += fresh.len();
                         Ok(None)
                     }
-                    Err(e) => Err(HttpError { status: e.status(), detail: e.reason() }),
+                    Err(e) => Err(HttpError::Chunked(e)),
                 }
             }
             (BodyLength::Chunked, None) => unreachable!("chunked progress is made with the framing"),
@@ -189,5 +182,5 @@ impl BodyProgress {
 }
 
 fn head_error(e: crate::wire::request::HeadError) -> HttpError {
-    HttpError { status: e.status(), detail: e.reason() }
+    HttpError::Head(e)
 }

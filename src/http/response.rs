@@ -8,32 +8,9 @@
 
 use std::rc::Rc;
 
+use super::status::{self, reason_phrase};
 use crate::outq::OutQueue;
 use crate::wire::request::Version;
-
-/// The reason phrase of a status code (RFC 9110 §15). Clients ignore it; people read it.
-pub fn reason_phrase(status: u16) -> &'static str {
-    match status {
-        100 => "Continue",
-        101 => "Switching Protocols",
-        200 => "OK",
-        204 => "No Content",
-        400 => "Bad Request",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        408 => "Request Timeout",
-        413 => "Content Too Large",
-        414 => "URI Too Long",
-        426 => "Upgrade Required",
-        431 => "Request Header Fields Too Large",
-        500 => "Internal Server Error",
-        501 => "Not Implemented",
-        503 => "Service Unavailable",
-        505 => "HTTP Version Not Supported",
-        _ => "Unknown",
-    }
-}
 
 /// How the body of a response is delimited on the wire (RFC 9112 §6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,7 +44,7 @@ enum Body {
 impl Response {
     pub fn new(status: u16) -> Response {
         let framing = match status {
-            100..=199 | 204 => Framing::NoBody,
+            100..=199 | status::NO_CONTENT => Framing::NoBody,
             _ => Framing::Length,
         };
         Response { status, headers: Vec::new(), body: Body::Static(b""), framing, close: false }
@@ -75,12 +52,12 @@ impl Response {
 
     /// `200` with a body and its media type.
     pub fn ok(content_type: &'static str, body: Vec<u8>) -> Response {
-        Response::new(200).header("Content-Type", content_type).body(body)
+        Response::new(status::OK).header("Content-Type", content_type).body(body)
     }
 
     /// `200` with a body compiled into the binary (pages, demo clients).
     pub fn static_page(content_type: &'static str, body: &'static [u8]) -> Response {
-        let mut r = Response::new(200).header("Content-Type", content_type);
+        let mut r = Response::new(status::OK).header("Content-Type", content_type);
         r.body = Body::Static(body);
         r
     }
@@ -121,7 +98,7 @@ impl Response {
 
     /// `101`: no body, no length (RFC 9110 §15.2.2).
     pub fn switching_protocols() -> Response {
-        let mut r = Response::new(101);
+        let mut r = Response::new(status::SWITCHING_PROTOCOLS);
         r.framing = Framing::NoBody;
         r
     }

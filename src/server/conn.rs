@@ -19,29 +19,24 @@
 
 use std::io::{self, Read};
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::rc::Rc;
+use std::time::Instant;
 
 use mio::net::TcpStream;
 
 use crate::config::Config;
 use crate::http::reader::RequestReader;
-use crate::limits::WS_CLOSE_TIMEOUT;
+use crate::limits::MIN_READ;
+use crate::outq::OutQueue;
 use crate::stats::Kind;
 use crate::transport::long_poll::HeldPoll;
 use crate::transport::sse::SseStream;
-use crate::transport::websocket::WsProtocol;
+use crate::transport::ws_session::WsSession;
 use crate::wire::request::Version;
 
 use super::BufferPool;
-use crate::outq::OutQueue;
-use crate::service::Endpoint;
 
-/// The least room a read is given; below it the input buffer grows.
-const MIN_READ: usize = 4096;
-
-/// How long a closing connection keeps reading (and dropping) what the client still sends.
-pub const LINGER: Duration = Duration::from_secs(2);
-
+/// What a connection is doing; the streaming modes hold their transport's state machine.
 pub enum Mode {
     Http,
     LongPoll(HeldPoll),
@@ -65,34 +60,32 @@ impl Mode {
     }
 
     /// The topic this connection is subscribed to, if any.
-    pub fn topic(&self) -> Option<&str> {
+    pub fn topic(&self) -> Option<&Rc<str>> {
         match self {
             Mode::LongPoll(held) => Some(&held.topic),
             Mode::Sse(stream) => Some(&stream.topic),
-            Mode::WebSocket(ws) => match &ws.endpoint {
-                Endpoint::Topic { topic, .. } => Some(topic),
-                Endpoint::Echo => None,
-            },
+            Mode::WebSocket(ws) => ws.topic_name(),
             Mode::Http | Mode::Lingering { .. } => None,
         }
     }
-}
 
-/// A WebSocket connection: the protocol machine plus the heartbeat clock.
-pub struct WsSession {
-    pub protocol: WsProtocol,
-    pub endpoint: Endpoint,
-    /// When anything at all was last received (SPEC §7: "silent" means nothing received).
-    pub heard_at: Instant,
-    /// When we last sent a ping.
-    pub pinged_at: Instant,
-    /// Set once we have started the closing handshake: give up waiting at this time.
-    pub close_deadline: Option<Instant>,
-    /// `/ws` only: `Some(cursor)` while the replay after `cursor` is still being queued
-    /// (see `SseStream::replay_after`).
-    pub replay_after: Option<u64>,
-    /// `/ws` only: the id of the last message queued (see `SseStream::sent_up_to`).
-    pub sent_up_to: u64,
+    /// `true` while a stream still has retained messages to queue.
+    pub fn is_replaying(&self) -> bool {
+        match self {
+            Mode::Sse(stream) => stream.is_replaying(),
+            Mode::WebSocket(ws) => ws.is_replaying(),
+            _ => false,
+        }
+    }
+
+    /// Whether pushes fill this connection's output (SSE, `/ws`): the slow-consumer rule.
+    pub fn is_pushed_to(&self) -> bool {
+        match self {
+            Mode::Sse(_) => true,
+            Mode::WebSocket(ws) => ws.is_pushed_to(),
+            _ => false,
+        }
+    }
 }
 
 pub struct Connection {
@@ -218,44 +211,15 @@ impl Connection {
 
     /// The next moment this connection needs attention, whatever it is doing.
     pub fn next_deadline(&self, config: &Config) -> Option<Instant> {
-        let heartbeat = config.heartbeat;
         match &self.mode {
             Mode::Http => Some(match self.head_started {
                 Some(started) if self.reader.reading_head() => started + config.head_timeout,
                 _ => self.active_at + config.idle_timeout,
             }),
             Mode::LongPoll(held) => Some(held.deadline),
-            Mode::Sse(stream) => Some(stream.heartbeat_at),
-            Mode::WebSocket(ws) => {
-                let ping_at = ws.pinged_at.max(ws.heard_at) + heartbeat;
-                let silent_at = ws.heard_at + heartbeat * 2;
-                let close_at = ws.close_deadline.unwrap_or(silent_at).min(silent_at);
-                Some(ping_at.min(close_at))
-            }
+            Mode::Sse(stream) => Some(stream.deadline()),
+            Mode::WebSocket(ws) => Some(ws.deadline(config.heartbeat)),
             Mode::Lingering { until } => Some(*until),
         }
-    }
-}
-
-impl WsSession {
-    pub fn new(protocol: WsProtocol, endpoint: Endpoint, now: Instant) -> WsSession {
-        let replay_after = match endpoint {
-            Endpoint::Topic { cursor, .. } => Some(cursor),
-            Endpoint::Echo => None,
-        };
-        let sent_up_to = replay_after.unwrap_or(0);
-        WsSession {
-            protocol,
-            endpoint,
-            heard_at: now,
-            pinged_at: now,
-            close_deadline: None,
-            replay_after,
-            sent_up_to,
-        }
-    }
-
-    pub fn start_close_timer(&mut self, now: Instant) {
-        self.close_deadline.get_or_insert(now + WS_CLOSE_TIMEOUT);
     }
 }

@@ -12,10 +12,15 @@
 //! again; and events may be spurious, so every read or write must tolerate `WouldBlock`.
 
 pub mod conn;
-mod dispatch;
+mod deadlines;
+mod fanout;
+mod readiness;
+mod requests;
 mod rlimit;
+mod settle;
 pub mod slab;
 pub mod timer;
+mod trace;
 
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
@@ -161,13 +166,13 @@ impl<S: Service> Server<S> {
                 if event.token() == LISTENER {
                     self.accept_all();
                 } else {
-                    dispatch::on_event(&mut self.conns, &mut self.world, event.token().0, event);
+                    readiness::on_event(&mut self.conns, &mut self.world, event.token().0, event);
                 }
             }
-            dispatch::drive_again(&mut self.conns, &mut self.world);
-            dispatch::fire_timers(&mut self.conns, &mut self.world);
-            dispatch::deliver_fresh(&mut self.conns, &mut self.world);
-            dispatch::flush_dirty(&mut self.conns, &mut self.world);
+            readiness::drive_again(&mut self.conns, &mut self.world);
+            deadlines::fire_timers(&mut self.conns, &mut self.world);
+            fanout::deliver_fresh(&mut self.conns, &mut self.world);
+            fanout::flush_dirty(&mut self.conns, &mut self.world);
         }
     }
 
@@ -206,7 +211,7 @@ impl<S: Service> Server<S> {
             self.world.stats.enter(crate::stats::Kind::Http);
             log::debug!("{peer}: connected as #{}", key.index);
             if let Some(conn) = self.conns.get_key_mut(key) {
-                dispatch::rearm(conn, key, &mut self.world.timers, &self.world.config);
+                deadlines::rearm(conn, key, &mut self.world.timers, &self.world.config);
             }
         }
     }

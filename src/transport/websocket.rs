@@ -5,9 +5,12 @@
 //!
 //! The interface is smoltcp's: no sockets, no `mio`, no clocks. Bytes read from the peer go
 //! in through [`WsProtocol::receive`]; everything this side must send — pongs, close
-//! frames, and whatever the application writes from its message callback — is appended to
-//! a caller's `Vec<u8>`, which the server loop flushes. Timeouts (the close timeout, the
-//! heartbeat) belong to the loop, which asks [`WsProtocol::is_done`] when to drop the socket.
+//! frames, echoes — is appended to a caller's `Vec<u8>`. Each complete data message is
+//! handed to the caller's handler, whose [`Verdict`] takes effect *at that message*: a
+//! handler that refuses one (1003 for binary on `/ws`) closes the connection there, and
+//! whatever the same read holds after it is read as the closing handshake says (§5.5.1:
+//! data after our Close is dropped). Timeouts (the close timeout, the heartbeat) belong to
+//! [`super::ws_session`], which asks [`WsProtocol::is_done`] when to drop the socket.
 //!
 //! Input is consumed incrementally: a partial header waits in a 14-byte array, and payload
 //! bytes are unmasked and appended to the message as they arrive, so a 16 MiB frame needs
@@ -53,9 +56,20 @@ impl MessageKind {
     }
 }
 
-/// The callback [`WsProtocol::receive`] hands each complete message to: its kind, its
-/// payload, and the output buffer for any reply.
-pub type MessageHandler<'a> = dyn FnMut(MessageKind, &[u8], &mut Vec<u8>) + 'a;
+/// What the application decides about one complete message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Taken (published, say); nothing to send back.
+    Accept,
+    /// Send it back unchanged (`/echo`).
+    Echo,
+    /// Refuse it: start the closing handshake with this code and reason now (§7.1.2).
+    Close(CloseCode, &'static str),
+}
+
+/// The callback [`WsProtocol::receive`] hands each complete message to: its kind and its
+/// payload; it answers with a [`Verdict`].
+pub type MessageHandler<'a> = dyn FnMut(MessageKind, &[u8]) -> Verdict + 'a;
 
 /// Where the closing handshake (§7) stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -183,11 +197,10 @@ impl WsProtocol {
     /// Consumes all of `input`, keeping any partial frame in `self`.
     ///
     /// Appends to `out` the frames the protocol requires (pongs, the answer to a Close,
-    /// the Close that fails the connection) and calls `on_message(kind, payload, out)` for
-    /// each complete data message, in order; text is valid UTF-8. The callback may append
-    /// replies to `out`, e.g. with [`write_message`]. It cannot call back into `self`; an
-    /// application that decides to close (say, 1003 for a binary message) notes that,
-    /// ignores later messages of the same call, and calls [`WsProtocol::close`] afterwards.
+    /// the Close that fails the connection) and calls `on_message(kind, payload)` for each
+    /// complete data message, in order; text is valid UTF-8. Its [`Verdict`] is carried out
+    /// before the next byte is read: an echo is appended to `out`; a refusal sends our Close
+    /// and moves to `ClosedByUs`, so later data frames in `input` are dropped unseen.
     ///
     /// Once a rule is broken, the Close frame with the rule's code is in `out`, the state is
     /// `Closed`, and this and later input is ignored; the same holds after `ClosedByPeer`.
@@ -416,7 +429,12 @@ impl WsProtocol {
                 if kind == MessageKind::Text && !self.utf8.is_complete() {
                     return self.fail(ProtocolError::InvalidUtf8, out);
                 }
-                on_message(kind, &self.buf, out);
+                match on_message(kind, &self.buf) {
+                    Verdict::Accept => {}
+                    // §5.5.1: the callback only runs in `Open`, so a reply may still be sent.
+                    Verdict::Echo => write_message(out, kind, &self.buf),
+                    Verdict::Close(code, reason) => self.close(code, reason, out),
+                }
                 self.drop_message();
             }
         }
@@ -472,8 +490,7 @@ impl WsProtocol {
     }
 }
 
-/// Appends one data message as a single unmasked frame: what [`WsProtocol::send`] writes,
-/// for use inside the `receive` callback (e.g. an echo).
+/// Appends one data message as a single unmasked frame: what [`WsProtocol::send`] writes.
 pub fn write_message(out: &mut Vec<u8>, kind: MessageKind, payload: &[u8]) {
     write_frame(out, true, kind.opcode(), payload);
 }
@@ -488,5 +505,5 @@ fn write_close(out: &mut Vec<u8>, code: Option<CloseCode>, reason: &str) {
 }
 
 #[cfg(test)]
-#[path = "websocket_tests.rs"]
+#[path = "websocket_tests/mod.rs"]
 mod tests;

@@ -53,14 +53,6 @@ pub enum ChunkError {
 }
 
 impl ChunkError {
-    /// The status code to answer with: 413 for [`ChunkError::TooLarge`], else 400.
-    pub fn status(self) -> u16 {
-        match self {
-            ChunkError::TooLarge => 413,
-            _ => 400,
-        }
-    }
-
     /// A short human text naming the rule, for the response body.
     pub fn reason(self) -> &'static str {
         match self {

@@ -1,6 +1,7 @@
 //! Tests for `chunked.rs`: whole bodies, every split, every error, the encoder.
 
 use super::*;
+use crate::wire::test_rng::Rng;
 
 /// Decodes `input` in one call with a 1 MiB limit.
 fn decode_all(input: &[u8]) -> (Result<Status<usize>, ChunkError>, Vec<u8>) {
@@ -115,10 +116,10 @@ fn test_every_error() {
     for (input, error) in cases {
         assert_eq!(decode_all(input).0, Err(error), "{:?}", String::from_utf8_lossy(input));
         assert_eq!(decode_bytewise(input, 1 << 20).0, Err(error));
-        assert_eq!(error.status(), 400);
+        assert_eq!(crate::http::error::HttpError::Chunked(error).status(), 400);
         assert!(!error.reason().is_empty());
     }
-    assert_eq!(ChunkError::TooLarge.status(), 413);
+    assert_eq!(crate::http::error::HttpError::Chunked(ChunkError::TooLarge).status(), 413);
 }
 
 #[test]
@@ -163,27 +164,21 @@ fn test_write_chunk() {
 /// Random bodies cut at random points decode the same as whole; no input panics.
 #[test]
 fn test_random_splits_and_mutations() {
-    let mut state = 7u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut rng = Rng(7);
     for _ in 0..3_000 {
         let mut input = Vec::new();
-        for _ in 0..(next() % 4) {
-            let data: Vec<u8> = (0..next() % 40).map(|_| next() as u8).collect();
+        for _ in 0..rng.below(4) {
+            let data: Vec<u8> = (0..rng.below(40)).map(|_| rng.byte()).collect();
             write_chunk(&mut input, &data);
         }
         input.extend_from_slice(LAST_CHUNK);
-        if next() % 2 == 0 {
-            let at = (next() as usize) % input.len();
-            input[at] = b"\r\n;0aZ \"="[(next() % 9) as usize];
+        if rng.below(2) == 0 {
+            let at = rng.below(input.len());
+            input[at] = *rng.pick(b"\r\n;0aZ \"=");
         }
         let whole = decode_all(&input);
         assert_eq!(decode_bytewise(&input, 1 << 20), whole);
-        let split = (next() as usize) % (input.len() + 1);
+        let split = rng.below(input.len() + 1);
         let mut decoder = ChunkDecoder::new(1 << 20);
         let mut body = Vec::new();
         let first = decoder.decode(&input[..split], &mut body);

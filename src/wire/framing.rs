@@ -62,14 +62,6 @@ pub enum FramingError {
 }
 
 impl FramingError {
-    /// The status code to answer with; the connection is closed after it (SPEC §8).
-    pub fn status(self) -> u16 {
-        match self {
-            FramingError::UnsupportedCoding => 501,
-            _ => 400,
-        }
-    }
-
     /// A short human text naming the rule, for the response body.
     pub fn reason(self) -> &'static str {
         match self {
@@ -295,8 +287,8 @@ mod tests {
         assert_eq!(body_of(&["Transfer-Encoding: "]), Err(BadTransferEncoding));
         assert_eq!(body_of(&["Transfer-Encoding: \"chunked\""]), Err(BadTransferEncoding));
         assert_eq!(framing_of("HTTP/1.0", &["Transfer-Encoding: chunked"]), Err(TransferEncodingInHttp10));
-        assert_eq!(UnsupportedCoding.status(), 501);
-        assert_eq!(ChunkedNotLast.status(), 400);
+        assert_eq!(crate::http::error::HttpError::Framing(UnsupportedCoding).status(), 501);
+        assert_eq!(crate::http::error::HttpError::Framing(ChunkedNotLast).status(), 400);
     }
 
     #[test]
@@ -317,7 +309,7 @@ mod tests {
             assert_eq!(framing_of("HTTP/1.1", &[&field]), Err(BadHost), "{bad:?}");
         }
         for error in [MissingHost, RepeatedHost, BadHost] {
-            assert_eq!(error.status(), 400);
+            assert_eq!(crate::http::error::HttpError::Framing(error).status(), 400);
             assert!(!error.reason().is_empty());
         }
     }

@@ -167,6 +167,7 @@ impl<'a> Object<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::test_rng::Rng;
 
     /// The slow twin of [`write_str`]: one `char` at a time, the rules written as a `match`.
     fn write_str_slow(out: &mut Vec<u8>, s: &str) {
@@ -242,22 +243,15 @@ mod tests {
 
     #[test]
     fn test_random_strings() {
-        // xorshift64: a dependency-free PRNG, seeded so failures reproduce.
-        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         let interesting = ['"', '\\', '\n', '\u{0}', '\u{1F}', '\u{2028}', '\u{2029}', 'é', '😀'];
         for _ in 0..5000 {
-            let len = (next() % 24) as usize;
+            let len = rng.below(24);
             let s: String = (0..len)
-                .map(|_| match next() % 4 {
-                    0 => interesting[(next() % interesting.len() as u64) as usize],
-                    1 => char::from((next() % 0x80) as u8),
-                    _ => char::from_u32((next() % 0x11_0000) as u32).unwrap_or('\u{FFFD}'),
+                .map(|_| match rng.below(4) {
+                    0 => *rng.pick(&interesting),
+                    1 => char::from(rng.below(0x80) as u8),
+                    _ => char::from_u32(rng.below(0x11_0000) as u32).unwrap_or('\u{FFFD}'),
                 })
                 .collect();
             check_round_trip(&s);

@@ -23,6 +23,8 @@ pub mod json;
 pub mod query;
 pub mod request;
 pub mod sse;
+#[cfg(test)]
+pub(crate) mod test_rng;
 pub mod utf8;
 pub mod ws;
 

@@ -129,7 +129,8 @@ impl<'h, 'b> RequestHead<'h, 'b> {
     }
 }
 
-/// Which rule of RFC 9112 a request head broke. Each maps to one status in [`HeadError::status`].
+/// Which rule of RFC 9112 a request head broke. Each maps to one status in
+/// `http::error::HttpError::status`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HeadError {
     /// The method is not a token followed by one SP (RFC 9112 §3, RFC 9110 §9.1).
@@ -162,16 +163,6 @@ pub enum HeadError {
 }
 
 impl HeadError {
-    /// The status code to answer with (the connection is closed after it, SPEC §8).
-    pub fn status(self) -> u16 {
-        match self {
-            HeadError::TargetTooLong => 414,
-            HeadError::HeadTooLarge | HeadError::TooManyHeaders => 431,
-            HeadError::UnsupportedVersion => 505,
-            _ => 400,
-        }
-    }
-
     /// A short human text naming the rule, for the response body.
     pub fn reason(self) -> &'static str {
         match self {

@@ -82,6 +82,7 @@ fn first(bytes: &[u8], word_test: impl Fn(u64) -> u64, byte_test: impl Fn(u8) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::test_rng::Rng;
 
     /// The slow twins: one byte at a time, straight from the ABNF.
     fn target_bytewise(bytes: &[u8]) -> Option<usize> {
@@ -121,20 +122,14 @@ mod tests {
 
     #[test]
     fn test_scans_on_random_bytes() {
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        let xorshift = |state: &mut u64| {
-            *state ^= *state << 13;
-            *state ^= *state >> 7;
-            *state ^= *state << 17;
-            *state
-        };
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         for _ in 0..20_000 {
-            let len = (xorshift(&mut state) % 64) as usize;
+            let len = rng.below(64);
             let bytes: Vec<u8> = (0..len)
-                .map(|_| match xorshift(&mut state) % 8 {
-                    0 => (xorshift(&mut state) % 256) as u8,
+                .map(|_| match rng.below(8) {
+                    0 => rng.byte(),
                     1 => b'\t',
-                    _ => b'a' + (xorshift(&mut state) % 26) as u8,
+                    _ => b'a' + rng.below(26) as u8,
                 })
                 .collect();
             assert_eq!(field_value(&bytes), field_value_bytewise(&bytes));

@@ -1,6 +1,7 @@
 //! Tests for `request.rs`: RFC examples, every prefix, every error, the SWAR scans.
 
 use super::*;
+use crate::wire::test_rng::Rng;
 
 /// Parses `buf` with room for `MAX_HEADERS` fields and hands the result to `check`.
 fn with_parse<R>(
@@ -203,7 +204,10 @@ fn test_every_error() {
     for (buf, error) in cases {
         assert_eq!(error_of(buf), Some(error), "{:?}", String::from_utf8_lossy(buf));
         assert!(!error.reason().is_empty());
-        assert_eq!(error.status(), if error == HeadError::UnsupportedVersion { 505 } else { 400 });
+        assert_eq!(
+            crate::http::error::HttpError::Head(error).status(),
+            if error == HeadError::UnsupportedVersion { 505 } else { 400 }
+        );
     }
 }
 
@@ -215,7 +219,7 @@ fn test_limits() {
     assert!(with_parse(ok.as_bytes(), |r| matches!(r, Ok(Status::Complete(_)))));
     let long = format!("GET {target}a");
     assert_eq!(error_of(long.as_bytes()), Some(HeadError::TargetTooLong));
-    assert_eq!(HeadError::TargetTooLong.status(), 414);
+    assert_eq!(crate::http::error::HttpError::Head(HeadError::TargetTooLong).status(), 414);
 
     // A head of exactly MAX_HEAD bytes is fine, even with more bytes behind it.
     let filler = |n: usize| format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "v".repeat(n));
@@ -243,7 +247,7 @@ fn test_limits() {
     more.splice(16..16, b"A: b\r\n".iter().copied());
     let mut many = [Header::EMPTY; MAX_HEADERS + 1];
     assert_eq!(parse_head(&more, &mut many).err(), Some(HeadError::TooManyHeaders));
-    assert_eq!(HeadError::TooManyHeaders.status(), 431);
+    assert_eq!(crate::http::error::HttpError::Head(HeadError::TooManyHeaders).status(), 431);
 }
 
 #[test]
@@ -276,25 +280,17 @@ fn test_find_head_end() {
     }
 }
 
-/// A small deterministic PRNG (xorshift64) for the tests below: no dependency, same runs.
-fn xorshift(state: &mut u64) -> u64 {
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    *state
-}
-
 /// No input panics, and a `Complete` head's length never passes the buffer or MAX_HEAD.
 #[test]
 fn test_random_mutations_never_panic() {
-    let mut state = 42;
+    let mut rng = Rng(42);
     let seeds = [RFC9110_EXAMPLE, b"POST /p?x HTTP/1.0\nA:\tb\n\n"];
     for _ in 0..50_000 {
-        let mut buf = seeds[(xorshift(&mut state) % 2) as usize].to_vec();
-        for _ in 0..=(xorshift(&mut state) % 3) {
-            let at = (xorshift(&mut state) as usize) % (buf.len() + 1);
-            let byte = b"\r\n \t:/HT1.\x00\x7f\x80aZ"[(xorshift(&mut state) % 15) as usize];
-            match xorshift(&mut state) % 3 {
+        let mut buf = rng.pick(&seeds).to_vec();
+        for _ in 0..=rng.below(3) {
+            let at = rng.below(buf.len() + 1);
+            let byte = *rng.pick(b"\r\n \t:/HT1.\x00\x7f\x80aZ");
+            match rng.below(3) {
                 0 => buf.insert(at, byte),
                 1 if at < buf.len() => drop(buf.remove(at)),
                 _ if at < buf.len() => buf[at] = byte,

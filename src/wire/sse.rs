@@ -104,6 +104,7 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::test_rng::Rng;
 
     /// One dispatched `MessageEvent`, as far as pushlab cares.
     #[derive(Debug, PartialEq)]
@@ -237,20 +238,12 @@ mod tests {
 
     #[test]
     fn test_round_trip_random() {
-        // xorshift64, seeded so failures reproduce.
-        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
         let alphabet = ['\r', '\n', ' ', ':', 'a', 'd', '\0', 'é', '😀', '\u{FEFF}'];
         for _ in 0..5000 {
-            let len = (next() % 16) as usize;
-            let data: String =
-                (0..len).map(|_| alphabet[(next() % alphabet.len() as u64) as usize]).collect();
-            check_round_trip(next(), &data);
+            let len = rng.below(16);
+            let data: String = (0..len).map(|_| *rng.pick(&alphabet)).collect();
+            check_round_trip(rng.next(), &data);
         }
     }
 

@@ -257,6 +257,7 @@ fn ascii_words(bytes: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::test_rng::Rng;
 
     /// Our verdict must be std's, field for field.
     fn check(bytes: &[u8]) {
@@ -326,20 +327,9 @@ mod tests {
         assert!(v.is_complete());
     }
 
-    /// A small deterministic generator (xorshift64*), so the test needs no crate.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-    }
-
     /// Mostly valid text (so errors land anywhere, not just at the start), sometimes broken.
     fn random_text(rng: &mut Rng) -> Vec<u8> {
-        let len = (rng.next() % 40) as usize;
+        let len = rng.below(40);
         let mut out = Vec::new();
         while out.len() < len {
             let r = rng.next();

@@ -8,7 +8,9 @@
 //!   real socket;
 //! - every read has a deadline ([`PATIENCE`] unless the test says otherwise), and a helper
 //!   that waits for something that never comes panics (or returns an `Err`) with the bytes it
-//!   did get, escaped by [`show`];
+//!   did get, escaped by [`show`]; a test that waits for the server to change its state
+//!   (a `/stats` counter, a freed slot) polls with [`eventually`], which fails naming what
+//!   never happened;
 //! - the client is strict about what the server sends: a response with conflicting framing
 //!   (two `Content-Length`s, `Content-Length` beside `Transfer-Encoding`, a bad chunk) is a
 //!   [`ReadError::Malformed`], never silently accepted.
@@ -22,9 +24,13 @@
 //! | [`Response`] | status line, headers in order, body (de-chunked) |
 //! | [`request`], [`chunked`], [`fetch`], [`get`] | building requests, one-shot exchanges |
 //! | [`check_date_and_server`], [`parse_http_date`] | SPEC §8: `Date` and `Server` on responses |
+//! | [`eventually`], [`poll_until`] | waiting, with a deadline, for a condition to hold |
+//! | [`Rng`] | the seeded generator of every randomised test |
+//! | [`ws`] | the WebSocket client of the `websocket_*.rs` files (RFC 6455, written from the RFC) |
 // Every test file compiles this module on its own and uses only part of it.
 #![allow(dead_code)]
 
+use std::fmt::Display;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -34,7 +40,9 @@ use pushlab::http::reader::Request;
 use pushlab::http::response::Response as ServerResponse;
 use pushlab::service::{Ctx, Reply, Service};
 
-/// Longest a helper waits for bytes that should come.
+pub mod ws;
+
+/// Longest a helper waits for bytes that should come, or [`eventually`] for a condition.
 pub const PATIENCE: Duration = Duration::from_secs(5);
 
 /// The `Host` every helper-built request carries.
@@ -646,6 +654,83 @@ pub fn parse_http_date(s: &str) -> Option<u64> {
 }
 
 // =====================================================================================
+// Waiting for the server to get somewhere
+// =====================================================================================
+
+/// How long [`poll_until`] sleeps between two looks.
+const POLL_EVERY: Duration = Duration::from_millis(10);
+
+/// What the probe given to [`eventually`] answers: `true`, `Some(value)` or `Ok(value)` once
+/// the awaited thing has happened; `false`, `None` or `Err(how things stand)` while it has not
+/// (an `Err`'s text goes into the failure message).
+pub trait Probe {
+    /// What [`eventually`] returns.
+    type Output;
+    /// `Ok` when done, else what to report if it never is.
+    fn outcome(self) -> Result<Self::Output, Option<String>>;
+}
+
+impl Probe for bool {
+    type Output = ();
+    fn outcome(self) -> Result<(), Option<String>> {
+        if self {
+            Ok(())
+        } else {
+            Err(None)
+        }
+    }
+}
+
+impl<T> Probe for Option<T> {
+    type Output = T;
+    fn outcome(self) -> Result<T, Option<String>> {
+        self.ok_or(None)
+    }
+}
+
+impl<T, E: Display> Probe for Result<T, E> {
+    type Output = T;
+    fn outcome(self) -> Result<T, Option<String>> {
+        self.map_err(|e| Some(e.to_string()))
+    }
+}
+
+/// Asks `probe` every 10 ms until it answers that `what` has happened, and returns what it
+/// yields; panics after [`PATIENCE`] with "never happened: `what`" (and, for a `Result`
+/// probe, the last state it reported). The probe runs at least once, and once more at the
+/// deadline.
+///
+/// ```ignore
+/// eventually("connections.sse back to 0", || sse_connections(addr) == 0);
+/// ```
+pub fn eventually<P: Probe>(what: &str, probe: impl FnMut() -> P) -> P::Output {
+    match poll_until(PATIENCE, probe) {
+        Ok(value) => value,
+        Err(None) => panic!("never happened within {PATIENCE:?}: {what}"),
+        Err(Some(last)) => panic!("never happened within {PATIENCE:?}: {what} (last: {last})"),
+    }
+}
+
+/// The loop of [`eventually`], for a caller with its own deadline or failure message: the
+/// probe's value, or on timeout the last state it reported.
+pub fn poll_until<P: Probe>(
+    patience: Duration,
+    mut probe: impl FnMut() -> P,
+) -> Result<P::Output, Option<String>> {
+    let deadline = Instant::now() + patience;
+    loop {
+        let last = match probe().outcome() {
+            Ok(value) => return Ok(value),
+            Err(last) => last,
+        };
+        if Instant::now() >= deadline {
+            return Err(last);
+        }
+        std::thread::sleep(POLL_EVERY);
+    }
+}
+
+// =====================================================================================
 // Bytes
 // =====================================================================================
 
@@ -681,11 +766,15 @@ fn show_head(raw: &[u8]) -> String {
     show(&raw[..end])
 }
 
-/// A small deterministic generator (xorshift64*): random-looking tests that replay exactly
-/// from their seed, with no crate.
+/// The one seeded generator of the integration tests (xorshift64*, Vigna 2016): random-looking
+/// tests that replay exactly from their seed, on every run and machine, with no crate. Its
+/// twin `src/wire/test_rng.rs` serves the unit tests under `src/wire/` (which cannot see this
+/// file, nor it theirs); the two keep the same generator and the same methods. `Rng(seed)`
+/// starts one; the seed must not be 0, the one state xorshift never leaves.
 pub struct Rng(pub u64);
 
 impl Rng {
+    /// The next 64 random bits.
     pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
@@ -693,8 +782,19 @@ impl Rng {
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
 
-    /// A number in `0..n` (`n` > 0), from the generator's better high bits.
+    /// A number in `0..n` (`n` > 0), from the better high bits.
     pub fn below(&mut self, n: usize) -> usize {
+        assert!(n > 0, "Rng::below(0)");
         ((self.next() >> 11) % n as u64) as usize
+    }
+
+    /// A random byte (the top eight bits).
+    pub fn byte(&mut self) -> u8 {
+        (self.next() >> 56) as u8
+    }
+
+    /// One of `items` (not empty).
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
     }
 }
