@@ -119,7 +119,7 @@ impl Service for Pushlab {
 
 /// A request the SPEC refuses, with the rule it broke. Every refusal is `400 Bad Request`
 /// and closes the connection (SPEC §8); WebSocket handshakes have their own
-/// ([`streams::HandshakeRefusal`]).
+/// (`streams::HandshakeRefusal`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
     /// SPEC §2: every transport names its topic.

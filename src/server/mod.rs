@@ -10,6 +10,23 @@
 //! Two rules from mio's `Poll` documentation shape every line here: readiness is
 //! edge-triggered, so a socket must be drained until `WouldBlock` before waiting for it
 //! again; and events may be spurious, so every read or write must tolerate `WouldBlock`.
+//!
+//! The server decides nothing about what a client is sent: requests go to the
+//! [`crate::service::Service`], streams to their transport's state machine
+//! (`crate::transport`), and the server carries out the [`Next`](crate::transport::Next)
+//! they answer. One file per job:
+//!
+//! | file | job |
+//! |---|---|
+//! | `mod.rs` | binding, the loop, accepting, the clock, the buffer pool |
+//! | `conn.rs` | one connection: socket, input buffer, output queue, `Mode` |
+//! | `readiness.rs` | a ready socket: reading, fairness, input and end of input to the mode |
+//! | `requests.rs` | pipelined requests → service → reply; a held long-poll's answer |
+//! | `fanout.rs` | messages published this turn → their subscribers' transports |
+//! | `deadlines.rs` | the timer heap: timeouts, heartbeats, lingering's end |
+//! | `settle.rs` | the end of every path: flush, replay, slow consumers, closing, interest |
+//! | `trace.rs` | `RUST_LOG=trace`: the wire, annotated |
+//! | `slab.rs`, `timer.rs`, `rlimit.rs` | the connection slab, the timer heap, the descriptor limit |
 
 pub mod conn;
 mod deadlines;
