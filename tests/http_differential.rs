@@ -10,7 +10,7 @@
 //! [`oracle::expected_divergence`], decided from the input alone, and
 //! [`oracle::divergence_holds`] checks that the two results differ in exactly the way the rule
 //! says. There is no other escape. The rules live in `tests/oracle/mod.rs`, which the fuzz
-//! target `fuzz/fuzz_targets/http_request.rs` shares, so the two cannot fall out of step.
+//! target's check `fuzz/checks/http_request.rs` shares, so the two cannot fall out of step.
 //!
 //! Run with `cargo test --test http_differential -- --nocapture` to see the totals.
 

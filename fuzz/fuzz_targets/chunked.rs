@@ -1,33 +1,9 @@
-//! The chunked decoder on any bytes: it never panics, never stores more than its limit, and
-//! decoding the input whole or cut in two (the first byte picks the cut, the second the body
-//! limit) gives the same result, body and length consumed.
+//! The chunked decoder, whole and cut in two.
+//! The check is in `checks/chunked.rs`;
+//! `tests/fuzz_corpus.rs` runs it on the committed corpus too.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use pushlab::wire::chunked::ChunkDecoder;
-use pushlab::wire::Status;
+#[path = "../checks/chunked.rs"]
+mod chunked;
 
-fuzz_target!(|data: &[u8]| {
-    let [cut, limit, input @ ..] = data else { return };
-    let max_body = usize::from(*limit) << 4;
-
-    let mut body = Vec::new();
-    let whole = ChunkDecoder::new(max_body).decode(input, &mut body);
-    assert!(body.len() <= max_body);
-    if let Ok(Status::Complete(n)) = whole {
-        assert!(n <= input.len());
-    }
-
-    let cut = usize::from(*cut) * input.len() / usize::from(u8::MAX);
-    let mut decoder = ChunkDecoder::new(max_body);
-    let mut split_body = Vec::new();
-    let split = match decoder.decode(&input[..cut], &mut split_body) {
-        Ok(Status::Partial) => match decoder.decode(&input[cut..], &mut split_body) {
-            Ok(Status::Complete(n)) => Ok(Status::Complete(cut + n)),
-            other => other,
-        },
-        other => other,
-    };
-    assert_eq!(split, whole);
-    assert_eq!(split_body, body);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| chunked::check(data));

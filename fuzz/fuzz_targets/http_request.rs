@@ -1,31 +1,9 @@
-//! Our request-head parser against `httparse` on any bytes: it never panics, and both reach
-//! the same verdict (`Partial`, `Complete` or error) and, where both complete, the same
-//! method, target, version, fields and length — except where a documented rule says we
-//! differ. The verdicts and the rules come from `tests/oracle/mod.rs`, the module
-//! `tests/http_differential.rs` uses too, which explains each rule.
-//!
-//! Also: `find_head_end` finds every complete head, and more bytes never undo a verdict
-//! (a prefix that fails or completes does so the same way with the rest appended).
+//! Our request-head parser beside httparse.
+//! The check is in `checks/http_request.rs`;
+//! `tests/fuzz_corpus.rs` runs it on the committed corpus too.
 #![no_main]
 
-#[path = "../../tests/oracle/mod.rs"]
-mod oracle;
+#[path = "../checks/http_request.rs"]
+mod http_request;
 
-use libfuzzer_sys::fuzz_target;
-use oracle::{divergence_holds, expected_divergence, ours, theirs, Parsed, Verdict};
-use pushlab::wire::request::find_head_end;
-
-fuzz_target!(|data: &[u8]| {
-    let ours_whole = ours(data);
-    match expected_divergence(data) {
-        Some(rule) => assert!(divergence_holds(rule, data, &ours_whole), "rule {rule}: {ours_whole:?}"),
-        None => assert_eq!(ours_whole.0, theirs(data).0),
-    }
-    if let Verdict::Complete(Parsed { len, .. }) = ours_whole.0 {
-        assert_eq!(find_head_end(data, 0), Some(len));
-    }
-    let prefix = ours(&data[..data.len() / 2]).0;
-    if prefix != Verdict::Partial {
-        assert_eq!(prefix, ours_whole.0);
-    }
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| http_request::check(data));

@@ -1,76 +1,9 @@
-//! The WebSocket frame header and connection state machine on arbitrary bytes.
-//!
-//! - `FrameHeader::parse` never panics; a header it reads emits and parses back to itself,
-//!   and to the very same bytes when the input used the minimal length encoding.
-//! - `WsProtocol::receive` never panics; fed the input whole or in two pieces (the first
-//!   byte picks the cut) it writes the same bytes, delivers the same messages and ends in
-//!   the same state; text messages are UTF-8; what it writes are legal server frames.
+//! WebSocket frame headers and the protocol machine, whole and cut in two.
+//! The check is in `checks/ws_frame.rs`;
+//! `tests/fuzz_corpus.rs` runs it on the committed corpus too.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use pushlab::transport::websocket::{MessageKind, Verdict, WsProtocol};
-use pushlab::wire::ws::frame::{FrameHeader, OpCode};
-use pushlab::wire::Status;
+#[path = "../checks/ws_frame.rs"]
+mod ws_frame;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(Status::Complete((header, len))) = FrameHeader::parse(data) {
-        let mut emitted = Vec::new();
-        header.emit(&mut emitted);
-        assert_eq!(FrameHeader::parse(&emitted), Ok(Status::Complete((header, emitted.len()))));
-        if emitted.len() == len {
-            assert_eq!(emitted, data[..len]);
-        }
-    }
-
-    let Some((&cut, input)) = data.split_first() else { return };
-    let cut = usize::from(cut) * input.len() / usize::from(u8::MAX);
-    let whole = run(&[input]);
-    let split = run(&[&input[..cut], &input[cut..]]);
-    assert_eq!(whole, split);
-    for (kind, payload) in &whole.messages {
-        if *kind == MessageKind::Text {
-            assert!(std::str::from_utf8(payload).is_ok());
-        }
-    }
-    check_server_frames(&whole.out);
-});
-
-#[derive(Debug, PartialEq)]
-struct Run {
-    out: Vec<u8>,
-    messages: Vec<(MessageKind, Vec<u8>)>,
-    state: pushlab::transport::websocket::WsState,
-    failure: Option<pushlab::transport::websocket::ProtocolError>,
-}
-
-/// An echo server (64 KiB messages, so the fuzzer can reach 1009) fed `pieces` in turn.
-fn run(pieces: &[&[u8]]) -> Run {
-    let mut ws = WsProtocol::new(64 * 1024);
-    let mut out = Vec::new();
-    let mut messages = Vec::new();
-    for piece in pieces {
-        ws.receive(piece, &mut out, &mut |kind, payload| {
-            messages.push((kind, payload.to_vec()));
-            Verdict::Echo
-        });
-    }
-    Run { out, messages, state: ws.state(), failure: ws.failure() }
-}
-
-/// Everything the server wrote: whole, unmasked, unfragmented frames; control frames of at
-/// most 125 bytes; at most one Close, and nothing after it.
-fn check_server_frames(mut out: &[u8]) {
-    while !out.is_empty() {
-        let Ok(Status::Complete((header, len))) = FrameHeader::parse(out) else {
-            panic!("server wrote a bad header")
-        };
-        assert!(header.fin && header.rsv == 0 && header.mask.is_none());
-        let end = len + usize::try_from(header.payload_len).unwrap();
-        assert!(end <= out.len(), "server wrote a truncated frame");
-        out = &out[end..];
-        if header.opcode == OpCode::Close {
-            assert!(out.is_empty(), "a frame after Close");
-            assert_ne!(header.payload_len, 1);
-        }
-    }
-}
+libfuzzer_sys::fuzz_target!(|data: &[u8]| ws_frame::check(data));

@@ -8,8 +8,8 @@ use crate::limits::MAX_WS_CHAT_MESSAGE;
 use crate::service::{Ctx, Endpoint, Reply};
 use crate::transport::websocket::{MessageKind, Verdict};
 use crate::wire::framing::has_token;
-use crate::wire::query;
 use crate::wire::request::{RequestHead, Version};
+use crate::wire::sse;
 use crate::wire::ws::close::CloseCode;
 use crate::wire::ws::handshake::{accept_key, key_is_valid};
 
@@ -21,10 +21,7 @@ pub fn sse(head: &RequestHead<'_, '_>, ctx: &mut Ctx<'_>) -> Result<Reply, Refus
     let q = head.query();
     let topic = topic(q)?;
     let since = number(q, "since")?;
-    let last_event_id = head
-        .header("Last-Event-ID")
-        .and_then(|v| std::str::from_utf8(v).ok())
-        .and_then(|v| query::parse_u64(v.trim()).ok());
+    let last_event_id = head.header("Last-Event-ID").and_then(sse::last_event_id);
     let cursor = ctx.hub.cursor(&topic, last_event_id.or(since));
     let response = Response::new(status::OK)
         .header("Content-Type", "text/event-stream")
@@ -165,10 +162,13 @@ fn handshake(head: &RequestHead<'_, '_>, ctx: &mut Ctx<'_>, echo: bool) -> Resul
 /// A message received on `/echo` or `/ws` (SPEC §7): `/echo` sends every message back
 /// unchanged; on `/ws` a text message is published on the topic (the protocol has checked
 /// its UTF-8 and its size, at most [`MAX_WS_CHAT_MESSAGE`], already) and a binary one is
-/// refused with close code 1003.
+/// refused with close code 1003. An empty text message publishes nothing: a message is 1 byte
+/// or more (SPEC §3, where `POST /publish` refuses an empty body), and a WebSocket client
+/// that sends one — a keep-alive of its own, say — is not worth closing over.
 pub fn ws_message(topic: Option<&str>, kind: MessageKind, payload: &[u8], ctx: &mut Ctx<'_>) -> Verdict {
     let Some(topic) = topic else { return Verdict::Echo };
     match (kind, std::str::from_utf8(payload)) {
+        (MessageKind::Text, Ok("")) => Verdict::Accept,
         (MessageKind::Text, Ok(text)) => {
             ctx.hub.publish(topic, text, ctx.now_ms);
             Verdict::Accept

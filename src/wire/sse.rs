@@ -18,6 +18,9 @@
 //! Every line is `field: value` with one space after the colon and an LF line ending; the
 //! grammar also allows CRLF and CR, and no colon or no space, but one form is easier to read
 //! in a `trace` dump and to test.
+//!
+//! And the one thing a client sends back: [`last_event_id`], the `Last-Event-ID` header an
+//! `EventSource` adds when it reconnects.
 
 use crate::wire::json::write_u64;
 
@@ -101,8 +104,43 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// The id in a `Last-Event-ID` header value (WHATWG HTML §9.2.4: the browser sends the last
+/// event ID it saw). pushlab's ids are plain digits (SPEC §2, §6); ASCII whitespace around
+/// them is allowed, anything else means "not one of our ids": `None`, and the header is
+/// ignored rather than refused — the browser would only send it again on every reconnect.
+pub fn last_event_id(value: &[u8]) -> Option<u64> {
+    let digits = value.trim_ascii();
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    // Every byte is a digit, so this is ASCII; too many digits for a u64 is `None` too.
+    std::str::from_utf8(digits).ok()?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
+    use super::last_event_id;
+
+    #[test]
+    fn last_event_id_is_plain_digits() {
+        assert_eq!(last_event_id(b"7"), Some(7));
+        assert_eq!(last_event_id(b" 42\t"), Some(42));
+        assert_eq!(last_event_id(b"18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            &b""[..],
+            b"  ",
+            b"-1",
+            b"+1",
+            b"1e3",
+            b"0x10",
+            b"18446744073709551616",
+            "3\u{a0}".as_bytes(),
+            b"1 2",
+        ] {
+            assert_eq!(last_event_id(bad), None, "{bad:?}");
+        }
+    }
+
     use super::*;
     use crate::wire::test_rng::Rng;
 
