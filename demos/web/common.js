@@ -347,19 +347,44 @@
       this.el = listEl;
       this.max = max || MAX_ITEMS;
       this.ids = new IdTracker(null);
+      // The list follows new items while the reader is at its bottom. Where the reader is
+      // comes from scroll events, not from measuring before every item: a measurement after
+      // a change forces a layout, and a burst of 100 messages would pay for 100 of them.
+      this.box = listEl.closest('.scroll') || listEl;
+      this.follow = true;
+      this.ownScroll = false; // the next scroll event is this list's own doing
+      this.scrollPending = false;
+      this.box.addEventListener('scroll', () => {
+        if (this.ownScroll) {
+          this.ownScroll = false;
+          return;
+        }
+        const b = this.box;
+        this.follow = b.scrollHeight - b.scrollTop - b.clientHeight < 40;
+      }, { passive: true });
     }
 
     clear(since) {
       this.el.replaceChildren();
       this.ids = new IdTracker(since);
+      this.follow = true;
     }
 
     _append(li) {
-      const box = this.el.closest('.scroll') || this.el;
-      const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
       this.el.appendChild(li);
       while (this.el.childElementCount > this.max) this.el.firstElementChild.remove();
-      if (atBottom) box.scrollTop = box.scrollHeight;
+      if (this.follow && !this.scrollPending) {
+        // Once per frame, however many items came in it.
+        this.scrollPending = true;
+        requestAnimationFrame(() => {
+          this.scrollPending = false;
+          if (!this.follow) return;
+          const b = this.box;
+          const top = b.scrollTop;
+          b.scrollTop = b.scrollHeight;
+          if (b.scrollTop !== top) this.ownScroll = true;
+        });
+      }
     }
 
     marker(text, kind) {

@@ -14,11 +14,18 @@
 //                         and its parsed reply (null when it was refused or malformed)
 //   onRequestFailed(url, text)  pollers: a request that got no HTTP reply
 //   onFrame(entry)        WebSocket: {dir: '↑'|'↓', kind, len, bytes, text}
+//
+// Every client also has cut(): it drops the connection as a broken network would (as far as
+// a page can) and recovers the way that client recovers from any drop, from its cursor. It
+// returns false when there was nothing to cut (a short poller between two polls).
 'use strict';
 
 (function (PL) {
   const enc = encodeURIComponent;
   const noop = () => {};
+  // The `retry:` pushlab sends first on every stream (SPEC §6): how long a browser waits
+  // before it reconnects an EventSource.
+  const SSE_RETRY_MS = 3000;
 
   function withHooks(hooks) {
     return Object.assign({
@@ -104,7 +111,9 @@
       this.hooks = withHooks(hooks);
       this.limit = limit || 100;
       this.stopped = true;
-      this.ctrl = null;
+      this.ctrl = null;   // the client's life: aborting it stops the loop and its sleeps
+      this.req = null;    // the request in flight, if any: aborting it cuts just that request
+      this.cutAt = null;  // set by cut(), until the aborted request has been noticed
     }
 
     start() {
@@ -116,6 +125,30 @@
     stop() {
       this.stopped = true;
       if (this.ctrl) this.ctrl.abort();
+      if (this.req) this.req.abort();
+    }
+
+    /**
+     * Drops the request in flight, as a broken connection would: aborting a fetch closes
+     * its connection. The loop goes on from its cursor, as after a network error. Returns
+     * false when no request was in flight: between two polls there is nothing to cut.
+     */
+    cut() {
+      if (this.stopped || !this.req) return false;
+      this.cutAt = Date.now();
+      this.req.abort();
+      return true;
+    }
+
+    /** One counted GET of `url`, abortable on its own by cut() and with the rest by stop(). */
+    async _exchange(url) {
+      const req = new AbortController();
+      this.req = req;
+      try {
+        return await exchange(url, req.signal, this.stats);
+      } finally {
+        if (this.req === req) this.req = null;
+      }
     }
 
     /** Shows a reply's messages and moves the cursor to `next` (SPEC §4). */
@@ -146,7 +179,14 @@
 
     /** Common error path. Returns true when the loop should go on. */
     _failed(err, url) {
-      if (PL.isAbort(err) || this.stopped) return false;
+      if (this.stopped) return false;
+      if (PL.isAbort(err)) {
+        if (this.cutAt === null) return false;
+        // cut(): the request is gone as if the network broke; ask again from the cursor.
+        this.cutAt = null;
+        this.stats.count('reconnects');
+        return true;
+      }
       this.stats.count('errors');
       const text = PL.describeError(err);
       // An HttpError or a bad body was shown by _parse; a network error had no exchange.
@@ -156,7 +196,14 @@
         this.hooks.onState('error', 'stopped: ' + text + ' — fix it and press Join');
         return false;
       }
+      this.stats.count('reconnects');
       return true;
+    }
+
+    /** What the status pill says while the loop waits to ask again after `err`. */
+    _retryText(err, then) {
+      return (PL.isAbort(err) ? 'request cut by the page' : PL.describeError(err)) + ' — ' + then +
+        ' from since=' + this.since;
     }
   }
 
@@ -175,7 +222,7 @@
         const url = '/poll?topic=' + enc(this.topic) + '&since=' + this.since + '&limit=' + this.limit;
         let wait = this.interval();
         try {
-          const ex = await exchange(url, this.ctrl.signal, this.stats);
+          const ex = await this._exchange(url);
           if (this.stopped) return;
           const reply = this._parse(ex);
           this.stats.count(reply.messages.length ? 'useful' : 'empty');
@@ -184,7 +231,7 @@
           this.hooks.onState('open', 'polling every ' + (this.interval() / 1000) + ' s');
         } catch (err) {
           if (!this._failed(err, url)) return;
-          this.hooks.onState('error', PL.describeError(err) + ' — polling on');
+          this.hooks.onState(PL.isAbort(err) ? 'connecting' : 'error', this._retryText(err, 'polling on'));
         }
         await PL.sleep(wait, this.ctrl.signal);
       }
@@ -210,7 +257,7 @@
         this.heldSince = Date.now();
         this.hooks.onState('open', 'request held by the server (since=' + this.since + ')');
         try {
-          const ex = await exchange(url, this.ctrl.signal, this.stats);
+          const ex = await this._exchange(url);
           this.heldSince = null;
           if (this.stopped) return;
           const reply = this._parse(ex);
@@ -220,7 +267,7 @@
         } catch (err) {
           this.heldSince = null;
           if (!this._failed(err, url)) return;
-          this.hooks.onState('error', PL.describeError(err) + ' — retrying in 1 s');
+          this.hooks.onState(PL.isAbort(err) ? 'connecting' : 'error', this._retryText(err, 'asking again in 1 s'));
           await PL.sleep(1000, this.ctrl.signal);
         }
       }
@@ -281,6 +328,7 @@
           // 3000 ms) and reconnects by itself, with the header Last-Event-ID.
           this.stats.requests += 1;
           this.stats.count('reconnects');
+          this.stats.count('auto-reconnects');
           this.hooks.onState('connecting', 'CONNECTING — the browser reconnects by itself' +
             (this.lastId == null ? '' : ', sending Last-Event-ID: ' + this.lastId));
         } else {
@@ -290,6 +338,19 @@
           this._diagnose(url);
         }
       };
+    }
+
+    /**
+     * Drops the stream as a broken connection would, as far as a page can: nothing makes an
+     * EventSource reconnect by itself on request, so it is closed, and a new one opens after
+     * the `retry:` time pushlab sends (SSE_RETRY_MS) with since= the last id — what the
+     * browser's own reconnect does with Last-Event-ID. Returns false when no stream was open.
+     */
+    cut() {
+      if (!this.es) return false;
+      this.stats.count('reconnects');
+      this.drop(SSE_RETRY_MS);
+      return true;
     }
 
     /** Closes the stream and opens a new one after `ms`, passing the last id as since. */
@@ -453,6 +514,19 @@
       };
     }
 
+    /**
+     * Drops the connection the way a broken network would, as far as a page can: it closes
+     * the socket (code 4000, "cut by the page") without marking the close as asked for, so
+     * with `reconnectMs` the client reconnects from its last id as after any other drop.
+     * Returns false when there was no connection to cut.
+     */
+    cut() {
+      const ws = this.ws;
+      if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+      ws.close(4000, 'cut by the page');
+      return true;
+    }
+
     /** Sends one text message (published to the topic by the server). */
     send(text) {
       const ws = this.ws;
@@ -577,6 +651,6 @@
 
   Object.assign(PL, {
     beginWhenReachable, startNote, showTimed, exchange, parseReply,
-    ShortPoller, LongPoller, SseClient, WsClient, PollWireView, statusHooks,
+    ShortPoller, LongPoller, SseClient, WsClient, PollWireView, statusHooks, SSE_RETRY_MS,
   });
 })(typeof window !== 'undefined' ? window.PL : globalThis.PL);
