@@ -22,7 +22,7 @@ use super::message::{from_payload, seq_of};
 use super::net::{Client, Fleet, Opening};
 use super::publisher::due_count;
 use super::publisher::{due, Publisher};
-use super::report::{si, Meter, Progress, ResultLine};
+use super::report::{si, Delivered, Meter, Progress, ResultLine};
 use super::server_proc::Server;
 use super::tally::{Account, Histogram, IdCheck, Ledger};
 use super::{sse, ws};
@@ -243,22 +243,15 @@ pub fn run(a: &Args, server: &Server, topic: &str, r: &mut ResultLine) -> Result
     let window = shared.last_delivery.map_or(Duration::ZERO, |t| t.saturating_duration_since(start));
     r.put("subs", a.conns).put("messages", m).put("warmup", warmup).put("size", a.size).put("rate", a.rate);
     costs.put(r, "delivery", shared.deliveries, window);
-    r.put("expected", expected)
-        .latencies(&shared.latency)
-        .put("lost", account.lost)
-        .put("dup", account.duplicates)
-        .put("reordered", account.reordered)
-        .put("foreign", account.foreign + shared.unreadable)
-        .put("ids_checked", shared.ids.checked)
-        .put("bad_ids", shared.ids.bad)
-        .put("publish_refused", publisher.refused)
-        .put("closed", fleet.closed);
-    if let Some(e) = fleet.first_error.as_ref().or(publisher.first_refusal.as_ref()) {
-        eprintln!("{}: {e}", a.scenario.name());
-    }
-    Ok(account.clean()
-        && shared.unreadable == 0
-        && shared.ids.bad == 0
-        && publisher.refused == 0
-        && fleet.closed == 0)
+    r.put("expected", expected);
+    let delivered = Delivered {
+        latency: &shared.latency,
+        account,
+        unreadable: shared.unreadable,
+        ids: shared.ids,
+        publisher: &publisher,
+        closed: fleet.closed,
+        first_error: fleet.first_error.as_ref(),
+    };
+    Ok(delivered.put(a.scenario.name(), r))
 }

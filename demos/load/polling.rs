@@ -23,7 +23,7 @@ use super::http::{get_request, parse_response};
 use super::message::{for_each_message, last_u64, seq_of};
 use super::net::{Client, Fleet, Opening};
 use super::publisher::{due_count, Publisher};
-use super::report::{si, Meter, Progress, ResultLine};
+use super::report::{si, Delivered, Meter, Progress, ResultLine};
 use super::server_proc::Server;
 use super::tally::{Account, Histogram, IdCheck, Ledger};
 
@@ -241,24 +241,15 @@ pub fn run(a: &Args, server: &Server, topic: &str, r: &mut ResultLine) -> Result
         costs.put(r, "reply", replies, costs.elapsed);
         r.put("pipeline", a.pipeline).put("messages_delivered", shared.deliveries);
     }
-    r.put("requests", shared.requests - requests0)
-        .put("published", publisher.sent)
-        .latencies(&shared.latency)
-        .put("lost", account.lost)
-        .put("dup", account.duplicates)
-        .put("reordered", account.reordered)
-        .put("foreign", account.foreign + shared.unreadable)
-        .put("ids_checked", shared.ids.checked)
-        .put("bad_ids", shared.ids.bad)
-        .put("publish_refused", publisher.refused)
-        .put("closed", fleet.closed);
-    if let Some(e) = fleet.first_error.as_ref().or(publisher.first_refusal.as_ref()) {
-        eprintln!("{}: {e}", a.scenario.name());
-    }
-    Ok(account.clean()
-        && shared.unreadable == 0
-        && shared.ids.bad == 0
-        && publisher.refused == 0
-        && fleet.closed == 0
-        && replies > 0)
+    r.put("requests", shared.requests - requests0).put("published", publisher.sent);
+    let delivered = Delivered {
+        latency: &shared.latency,
+        account,
+        unreadable: shared.unreadable,
+        ids: shared.ids,
+        publisher: &publisher,
+        closed: fleet.closed,
+        first_error: fleet.first_error.as_ref(),
+    };
+    Ok(delivered.put(a.scenario.name(), r) && replies > 0)
 }

@@ -7,8 +7,9 @@ use std::fmt::Display;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+use super::publisher::Publisher;
 use super::server_proc::{own_cpu, CpuSource, Server};
-use super::tally::Histogram;
+use super::tally::{Account, Histogram, IdCheck};
 
 /// How often the progress line is rewritten.
 const EVERY: Duration = Duration::from_millis(250);
@@ -139,6 +140,38 @@ impl Costs {
 }
 
 /// `1234567` → `1.23 M`, for the progress line.
+/// What every delivery scenario (fan-out, long-poll, short-poll) checks at its end, put on
+/// the `RESULT` line: nothing lost, doubled, reordered or unreadable, the server's ids
+/// consecutive, every publish taken, no connection closed under us. Returns whether all hold.
+pub struct Delivered<'a> {
+    pub latency: &'a Histogram,
+    pub account: Account,
+    pub unreadable: u64,
+    pub ids: IdCheck,
+    pub publisher: &'a Publisher,
+    pub closed: usize,
+    pub first_error: Option<&'a String>,
+}
+
+impl Delivered<'_> {
+    pub fn put(&self, scenario: &str, r: &mut ResultLine) -> bool {
+        let Delivered { latency, account, unreadable, ids, publisher, closed, first_error } = self;
+        r.latencies(latency)
+            .put("lost", account.lost)
+            .put("dup", account.duplicates)
+            .put("reordered", account.reordered)
+            .put("foreign", account.foreign + unreadable)
+            .put("ids_checked", ids.checked)
+            .put("bad_ids", ids.bad)
+            .put("publish_refused", publisher.refused)
+            .put("closed", closed);
+        if let Some(e) = first_error.or(publisher.first_refusal.as_ref()) {
+            eprintln!("{scenario}: {e}");
+        }
+        account.clean() && *unreadable == 0 && ids.bad == 0 && publisher.refused == 0 && *closed == 0
+    }
+}
+
 pub fn si(v: f64) -> String {
     if v >= 1e6 {
         format!("{:.2} M", v / 1e6)
