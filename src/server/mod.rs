@@ -49,7 +49,7 @@ use mio::{Events, Interest, Poll, Registry, Token};
 use crate::config::Config;
 use crate::hub::Hub;
 use crate::limits::{BUFFER_POOL, EVENTS_PER_POLL, READ_BUFFER};
-use crate::service::Service;
+use crate::service::{Ctx, Service};
 use crate::stats::Stats;
 use crate::wire::date;
 use conn::Connection;
@@ -125,6 +125,15 @@ pub struct World<S> {
     again: Vec<Key>,
     /// Scratch list of subscribers, reused by every delivery.
     subscribers: Vec<crate::hub::Subscriber>,
+}
+
+impl<S> World<S> {
+    /// The service, and the context it is called with: the hub, the configuration, the
+    /// counters and the time (`Service::call`, `answer`, `on_ws_message`).
+    fn service_and_ctx(&mut self) -> (&mut S, Ctx<'_>) {
+        let World { service, hub, config, stats, clock, .. } = self;
+        (service, Ctx { hub, config, stats, now: clock.now, now_ms: clock.unix_ms })
+    }
 }
 
 pub struct Server<S> {

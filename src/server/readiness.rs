@@ -10,7 +10,7 @@
 use mio::event::Event;
 
 use crate::limits::{MAX_HEAD, MAX_INPUT, OUTPUT_PAUSE, READ_BUFFER, READ_PASSES, WS_READ_CAP};
-use crate::service::{Ctx, Service};
+use crate::service::Service;
 use crate::transport::Next;
 
 use super::conn::{Connection, Mode};
@@ -155,10 +155,10 @@ pub(super) fn websocket_input<S: Service>(conn: &mut Connection, key: Key, world
     let Connection { mode: Mode::WebSocket(session), input, pos, end, out, .. } = conn else {
         return Fate::Keep;
     };
-    let World { service, hub, config, stats, clock, .. } = world;
-    let mut ctx = Ctx { hub, config, stats, now: clock.now, now_ms: clock.unix_ms };
+    let now = world.clock.now;
+    let (service, mut ctx) = world.service_and_ctx();
     let topic = session.topic_name().cloned();
-    let next = session.on_input(&input[*pos..*end], clock.now, out, &mut |kind, payload| {
+    let next = session.on_input(&input[*pos..*end], now, out, &mut |kind, payload| {
         service.on_ws_message(topic.as_deref(), kind, payload, &mut ctx)
     });
     *pos = *end;

@@ -9,7 +9,7 @@ use crate::http::reader::Read;
 use crate::http::response::{Response, WireContext};
 use crate::http::status;
 use crate::limits::{MAX_HEADERS, OUTPUT_PAUSE};
-use crate::service::{Ctx, Endpoint, Reply, Service};
+use crate::service::{Endpoint, Reply, Service};
 use crate::transport::sse::SseStream;
 use crate::transport::ws_session::WsSession;
 use crate::wire::request::{Header, RequestHead, Version};
@@ -55,8 +55,7 @@ pub(super) fn process_http<S: Service>(conn: &mut Connection, key: Key, world: &
         }
         let head_only = request.head.method == "HEAD";
         let (version, keep_alive, len) = (request.head.version, request.framing.keep_alive, request.len);
-        let World { service, hub, config, stats, clock, .. } = world;
-        let mut ctx = Ctx { hub, config, stats, now: clock.now, now_ms: clock.unix_ms };
+        let (service, mut ctx) = world.service_and_ctx();
         let reply = service.call(&request, &mut ctx);
         conn.pos += len;
         conn.body_buf.clear();
@@ -128,8 +127,7 @@ fn apply<S: Service>(
 pub(super) fn answer_long_poll<S: Service>(conn: &mut Connection, key: Key, world: &mut World<S>) -> Fate {
     let Mode::LongPoll(held) = &conn.mode else { return Fate::Keep };
     world.hub.unsubscribe(&held.topic, subscriber(key));
-    let World { service, hub, config, stats, clock, .. } = world;
-    let mut ctx = Ctx { hub, config, stats, now: clock.now, now_ms: clock.unix_ms };
+    let (service, mut ctx) = world.service_and_ctx();
     let response = service.answer(held, &mut ctx);
     let keep_alive = conn.keep_alive;
     write_response(conn, world, &response, conn.version, keep_alive, false);
