@@ -15,6 +15,34 @@
   const WS_RECONNECT_MS = 2000;
   const MAX_IDS = 10000; // ids remembered per column, to tell a duplicate
   const IDLE_MS = Math.max(1, PL.intParam('idle', 60)) * 1000;
+  // ---------------------------------------------------------------- columns
+
+  /** Fills each transport's column from the one template; the section says what differs. */
+  for (const section of document.querySelectorAll('section[data-transport]')) {
+    const key = section.dataset.transport;
+    const d = section.dataset;
+    section.append(PL.$('#lane').content.cloneNode(true));
+    section.querySelector('[data-slot="title"]').textContent = d.title;
+    section.querySelector('[data-slot="path"]').textContent = d.path;
+    section.querySelector('.status').id = 'status-' + key;
+    section.querySelector('button.cut').dataset.cut = key;
+    const canvas = section.querySelector('canvas.latency');
+    canvas.dataset.chart = key;
+    canvas.setAttribute('aria-label', d.title + ': latency of the last 60 messages');
+    section.querySelector('[data-recovery]').dataset.recovery = key;
+    section.querySelector('[data-episode]').dataset.episode = key;
+    const extra = section.querySelector('[data-slot="extra"]');
+    extra.querySelector('th').textContent = d.extraLabel;
+    extra.querySelector('td').dataset.stat = d.extraStat;
+    extra.removeAttribute('data-slot');
+    // SSE's bytes are estimated: an EventSource does not expose the chunked framing.
+    for (const th of section.querySelectorAll('[data-slot="approx"]')) {
+      if ('approx' in d) th.textContent += ' ≈';
+      th.removeAttribute('data-slot');
+    }
+    section.querySelector('ol.messages').id = 'messages-' + key;
+  }
+
   const status = PL.$('#status');
   const intervalInput = PL.$('#interval');
   const timeoutInput = PL.$('#timeout');
