@@ -37,7 +37,7 @@ fn main() {
     };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let addr = config.addr;
-    let result = Server::bind(config, Echo).and_then(|server| {
+    let result = Server::bind(config, || Echo).and_then(|server| {
         println!("01_http listening on http://{}", server.local_addr()?);
         server.run()
     });

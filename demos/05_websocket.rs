@@ -98,7 +98,7 @@ fn main() {
         }
     };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let server = Server::bind(config, Demo).expect("cannot listen");
+    let server = Server::bind(config, || Demo).expect("cannot listen");
     let addr = server.local_addr().expect("bound address");
     println!("05_websocket listening on http://{addr}");
     println!("  chat page:   http://{addr}/   (open it in two tabs)");

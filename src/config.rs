@@ -24,6 +24,19 @@ pub struct Config {
     pub head_timeout: Duration,
     /// An idle keep-alive connection is closed after this long (SPEC §8: 60 s).
     pub idle_timeout: Duration,
+    /// Event loops, each on its own thread (SPEC §10).
+    pub workers: usize,
+}
+
+/// The default `--workers`: `PUSHLAB_WORKERS` if it is set (so a whole test suite can run
+/// with any number of loops), else the cores this process may run on.
+pub fn default_workers() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    std::env::var("PUSHLAB_WORKERS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| (1..=limits::MAX_WORKERS).contains(n))
+        .unwrap_or(cores.min(limits::MAX_WORKERS))
 }
 
 impl Default for Config {
@@ -38,6 +51,7 @@ impl Default for Config {
             allow_origins: Vec::new(),
             head_timeout: limits::HEAD_TIMEOUT,
             idle_timeout: limits::IDLE_TIMEOUT,
+            workers: default_workers(),
         }
     }
 }
@@ -60,6 +74,8 @@ OPTIONS:
     --head-timeout SECS       a request head must be complete this long after its first byte,
                               else 408 [default: 10]
     --idle-timeout SECS       an idle keep-alive connection is closed after this long [default: 60]
+    --workers N               event loops, one thread each [env PUSHLAB_WORKERS]
+                              [default: the cores this process may use]
     -h, --help                print this help
 
 Logging: RUST_LOG=info (default), debug (a line per connection), trace (the wire, annotated;
@@ -129,6 +145,12 @@ impl Config {
                 "--idle-timeout" => config.idle_timeout = seconds(&flag, &value()?)?,
                 "--max-message" => config.max_message = number(&flag, &value()?)? as usize,
                 "--allow-origin" => config.allow_origins.push(value()?),
+                "--workers" => {
+                    config.workers = number(&flag, &value()?)? as usize;
+                    if !(1..=limits::MAX_WORKERS).contains(&config.workers) {
+                        return Err(format!("--workers must be 1..={}", limits::MAX_WORKERS));
+                    }
+                }
                 _ => return Err(format!("unknown option '{arg}'")),
             }
         }

@@ -8,12 +8,21 @@
 //! it has seen — is all it needs to resume, and a gap in the ids it receives is proof of loss.
 //! Each topic keeps its last `replay` messages in a ring; a cursor older than the ring gets
 //! what is still retained.
+//!
+//! With `--workers N` every loop has a hub of its own, a full replica: ids come from the
+//! process's one sequencer, the [`bus::Bus`], and every message published on one loop is
+//! inserted into every other loop's hub ([`Hub::receive`]) — so replay, polling and fan-out
+//! stay single-threaded, lock-free reads of the loop's own memory (chapter 09).
+
+pub mod bus;
 
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::wire::json;
+use bus::{Announced, Bus};
 
 /// How many encodings a message can memoize (see [`Message::encoded`]).
 pub const ENCODINGS: usize = 4;
@@ -92,12 +101,28 @@ pub struct Hub {
     published: u64,
     /// Messages published since the server last collected them, on topics with subscribers.
     fresh: Vec<Rc<Message>>,
+    /// With several loops: the process's sequencer, and which loop this hub belongs to.
+    bus: Option<(Arc<Bus>, usize)>,
+    /// Messages other loops announced, taken from the bus and not yet inserted.
+    announced: Vec<Arc<Announced>>,
 }
 
 impl Hub {
-    /// A hub keeping the last `replay` messages of each topic.
+    /// A hub keeping the last `replay` messages of each topic: the one loop of a process.
     pub fn new(replay: usize) -> Hub {
-        Hub { topics: HashMap::new(), replay, published: 0, fresh: Vec::new() }
+        Hub {
+            topics: HashMap::new(),
+            replay,
+            published: 0,
+            fresh: Vec::new(),
+            bus: None,
+            announced: Vec::new(),
+        }
+    }
+
+    /// The hub of loop `me` among the loops that share `bus`.
+    pub fn on_bus(replay: usize, bus: Arc<Bus>, me: usize) -> Hub {
+        Hub { bus: Some((bus, me)), ..Hub::new(replay) }
     }
 
     fn topic_mut(&mut self, name: &str) -> &mut Topic {
@@ -112,10 +137,43 @@ impl Hub {
 
     /// Publishes `data` on `topic`, giving it the topic's next id.
     pub fn publish(&mut self, topic: &str, data: &str, time_ms: u64) -> Rc<Message> {
+        let Some((bus, me)) = &self.bus else {
+            let id = self.last_id(topic) + 1;
+            return self.insert(id, topic, data, time_ms);
+        };
+        // Several loops: the bus gives the id, and hands back what other loops published
+        // before it, which go in first.
+        let mut earlier = std::mem::take(&mut self.announced);
+        let id = bus.publish(*me, topic, data, time_ms, &mut earlier);
+        self.insert_announced(&mut earlier);
+        self.announced = earlier;
+        self.insert(id, topic, data, time_ms)
+    }
+
+    /// Inserts what other loops published since the last call (a no-op for a hub alone).
+    /// The server calls it at the start of every loop turn and before every service call,
+    /// so a request never sees a hub older than a publish that was answered before it came.
+    pub fn receive(&mut self) {
+        let Some((bus, me)) = &self.bus else { return };
+        let mut announced = std::mem::take(&mut self.announced);
+        bus.take(*me, &mut announced);
+        self.insert_announced(&mut announced);
+        self.announced = announced;
+    }
+
+    fn insert_announced(&mut self, announced: &mut Vec<Arc<Announced>>) {
+        for a in announced.drain(..) {
+            self.insert(a.id, &a.topic, &a.data, a.time_ms);
+        }
+    }
+
+    /// Stores message `id` of `topic`: the next one, always (SPEC §2: ids have no gaps).
+    fn insert(&mut self, id: u64, topic: &str, data: &str, time_ms: u64) -> Rc<Message> {
         let replay = self.replay;
         let t = self.topic_mut(topic);
-        t.last_id += 1;
-        let message = Rc::new(Message::new(t.last_id, t.name.clone(), data, time_ms));
+        debug_assert_eq!(id, t.last_id + 1, "ids of {topic} are consecutive");
+        t.last_id = id;
+        let message = Rc::new(Message::new(id, t.name.clone(), data, time_ms));
         if replay > 0 {
             if t.ring.len() == replay {
                 t.ring.pop_front();
@@ -178,12 +236,25 @@ impl Hub {
         }
     }
 
+    /// Topics that have had a message, in the whole process.
     pub fn topic_count(&self) -> usize {
-        self.topics.values().filter(|t| t.last_id > 0).count()
+        match &self.bus {
+            Some((bus, _)) => bus.topic_count(),
+            None => self.topics.values().filter(|t| t.last_id > 0).count(),
+        }
     }
 
+    /// Messages published in the whole process.
     pub fn published(&self) -> u64 {
-        self.published
+        match &self.bus {
+            Some((bus, _)) => bus.published(),
+            None => self.published,
+        }
+    }
+
+    /// How many loops share this hub's topics (1 for a hub alone).
+    pub fn loops(&self) -> usize {
+        self.bus.as_ref().map_or(1, |(bus, _)| bus.loops())
     }
 }
 
@@ -258,5 +329,26 @@ mod tests {
         assert_eq!(calls, 1, "encoded once");
         let other = m.encoded(Encoding(1), |m, out| out.extend_from_slice(&m.id.to_be_bytes()));
         assert_eq!(&*other, &[0, 0, 0, 0, 0, 0, 0, 1], "each slot is its own encoding");
+    }
+
+    #[test]
+    fn hubs_on_one_bus_are_replicas_with_one_sequence_of_ids() {
+        let bus = Bus::new(vec![Box::new(|| {}), Box::new(|| {})]);
+        let (mut a, mut b) = (Hub::on_bus(8, bus.clone(), 0), Hub::on_bus(8, bus, 1));
+        b.subscribe("t", Subscriber(7));
+        assert_eq!(a.publish("t", "one", 0).id, 1);
+        // b has not received "one" yet: publishing takes it first, so b's ring stays in order.
+        assert_eq!(b.publish("t", "two", 0).id, 2);
+        assert_eq!(ids(b.after("t", 0, 100)), vec![1, 2]);
+        assert_eq!(ids(b.take_fresh().iter()), vec![1, 2], "both reach b's subscriber");
+        assert_eq!(ids(a.after("t", 0, 100)), vec![1], "a hears of 2 when it receives");
+        a.receive();
+        assert_eq!(ids(a.after("t", 0, 100)), vec![1, 2]);
+        assert!(a.take_fresh().is_empty(), "nobody subscribed on a");
+        assert_eq!((a.published(), b.published(), a.topic_count(), a.loops()), (2, 2, 1, 2));
+        let (from_a, from_b) =
+            (a.after("t", 1, 1).next().unwrap().clone(), b.after("t", 1, 1).next().unwrap().clone());
+        assert!(!Rc::ptr_eq(&from_a, &from_b), "each loop encodes for itself");
+        assert_eq!(from_a.json(), from_b.json());
     }
 }

@@ -1,9 +1,9 @@
 //! # pushlab
 //!
-//! A real-time push server built from the sockets up, to be read beside its docs. One `mio`
-//! event loop serves the four ways a server pushes messages to a browser — short polling,
-//! long polling, Server-Sent Events and WebSocket — over an HTTP/1.1 implementation of its
-//! own. `SPEC.md` is the behaviour contract; `docs/` explains every layer.
+//! A real-time push server built from the sockets up, to be read beside its docs. `mio`
+//! event loops, one per core, serve the four ways a server pushes messages to a browser —
+//! short polling, long polling, Server-Sent Events and WebSocket — over an HTTP/1.1
+//! implementation of its own. `SPEC.md` is the behaviour contract; `docs/` explains every layer.
 //!
 //! ## The map
 //!
@@ -16,11 +16,11 @@
 //! | [`wire`] | bytes ↔ types: HTTP heads, chunked coding, SSE events, WebSocket frames, UTF-8, JSON | 01–05 |
 //! | [`outq`] | a connection's output queue: owned and shared segments, written with `writev` | 00 |
 //! | [`http`] | requests from input, errors → statuses, routing, responses | 01 |
-//! | [`hub`] | topics, ids, replay rings, subscribers, each message's shared encodings | 02 |
+//! | [`hub`] | topics, ids, replay rings, subscribers, each message's shared encodings; the bus that sequences ids across loops | 02, 09 |
 //! | [`transport`] | one sans-IO state machine per streaming transport: long-poll, SSE, WebSocket | 03–05 |
 //! | [`config`], [`stats`] | command-line flags; the `/stats` counters | — |
 //! | [`service`] | the seam between the server and the application: `Service`, `Reply` | 00 |
-//! | [`server`] | the `mio` event loop, connection slab, timers, buffers — the only I/O | 00 |
+//! | [`server`] | the `mio` event loops, connection slab, timers, buffers, accepting and handing over — the only I/O | 00, 09 |
 //! | [`app`] | pushlab's routes and policies: publish, poll, long-poll, SSE, WebSocket, pages | 02–05 |
 //!
 //! Nothing outside `server` names `mio`; `wire`, `outq` and `hub` know nothing of
@@ -51,16 +51,17 @@ pub fn spawn(config: config::Config) -> io::Result<SocketAddr> {
     spawn_service(config, app::Pushlab::new)
 }
 
-/// Binds the service `make()` returns with `config` and serves it on a new thread; returns
-/// the bound address. The service is made on the server thread, so it need not be `Send`.
+/// Binds the service `make()` returns with `config` and serves it on a new thread (and
+/// `config.workers - 1` more); returns the bound address. Each loop makes its service on its
+/// own thread, so the service need not be `Send`.
 pub fn spawn_service<S, F>(config: config::Config, make: F) -> io::Result<SocketAddr>
 where
     S: service::Service + 'static,
-    F: FnOnce() -> S + Send + 'static,
+    F: Fn() -> S + Send + Sync + 'static,
 {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new().name("pushlab".into()).spawn(move || {
-        let server = match server::Server::bind(config, make()) {
+        let server = match server::Server::bind(config, make) {
             Ok(server) => server,
             Err(e) => {
                 let _ = tx.send(Err(e));

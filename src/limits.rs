@@ -24,6 +24,8 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 // ---- Connections and buffers (SPEC §1, §8, chapter 00) ----
 /// Default for `--max-connections`; one more gets `503` and is closed.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 100_000;
+/// Most event loops `--workers` may ask for (more loops than cores only adds switching).
+pub const MAX_WORKERS: usize = 64;
 /// Size of one read buffer; a connection holds one only while it has unparsed input.
 pub const READ_BUFFER: usize = 64 * 1024;
 /// Read buffers kept for reuse when connections go idle (the rest are freed).
@@ -41,6 +43,10 @@ pub const EVENTS_PER_POLL: usize = 1024;
 pub const SLOW_CONSUMER_BYTES: usize = 1024 * 1024;
 /// A stream's replay is queued in batches of about this many bytes as its output drains.
 pub const REPLAY_BATCH: usize = 256 * 1024;
+/// Replay batches one connection gets per loop turn: a reader fast enough to take a whole
+/// replay at once still waits its turn, and its own input (a Close, a hang-up) is read
+/// between turns.
+pub const REPLAY_PASSES: usize = 4;
 /// Most buffers handed to one `writev` call when flushing a connection.
 pub const MAX_IOVECS: usize = 64;
 /// The least room a read is given; below it the input buffer grows.

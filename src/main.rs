@@ -17,7 +17,7 @@ fn main() -> ExitCode {
         }
     };
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let server = match pushlab::server::Server::bind(config.clone(), pushlab::app::Pushlab::new()) {
+    let server = match pushlab::server::Server::bind(config.clone(), pushlab::app::Pushlab::new) {
         Ok(server) => server,
         Err(e) => {
             eprintln!("pushlab: cannot listen on {}: {e}", config.addr);

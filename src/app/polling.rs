@@ -206,6 +206,6 @@ mod tests {
         ctx.hub.publish("t", "c", 3);
         let after = answers.answer(&held(1), &mut ctx);
         assert!(body(&after).ends_with(r#""next":3}"#), "a publish makes the kept body stale");
-        assert_eq!(stats.delivered[Kind::LongPoll as usize], 1 + 1 + 2 + 2);
+        assert_eq!(stats.delivered_total(Kind::LongPoll), 1 + 1 + 2 + 2);
     }
 }

@@ -1,11 +1,17 @@
 //! `server` — the one place that touches `mio`: the event loop, the connection slab, timers,
 //! buffers (chapter 00).
 //!
-//! The loop is single-threaded and readiness-based. `Poll::poll` sleeps until a socket is
+//! Each loop is single-threaded and readiness-based. `Poll::poll` sleeps until a socket is
 //! ready or the earliest timer is due; then, for each ready socket, the connection is
 //! *driven*: read until `WouldBlock`, let the protocol consume the input, write until
 //! `WouldBlock`, compute the connection's next deadline. Messages published during the turn
 //! are delivered to their subscribers before the loop sleeps again.
+//!
+//! With `--workers N` there are N such loops, one thread each, sharing nothing on the hot
+//! path: each owns the connections it was given, its slab, timers, buffers and hub replica.
+//! Loop 0 accepts and hands every other connection round-robin to the next loop
+//! (`accept.rs`); a message published on one loop reaches the others through the hub's bus
+//! and a `mio::Waker` (chapter 09).
 //!
 //! Two rules from mio's `Poll` documentation shape every line here: readiness is
 //! edge-triggered, so a socket must be drained until `WouldBlock` before waiting for it
@@ -18,7 +24,8 @@
 //!
 //! | file | job |
 //! |---|---|
-//! | `mod.rs` | binding, the loop, accepting, the clock, the buffer pool |
+//! | `mod.rs` | binding, starting the loops, one loop's turn, the clock, the buffer pool |
+//! | `accept.rs` | accepting, `--max-connections`, handing connections to the other loops |
 //! | `conn.rs` | one connection: socket, input buffer, output queue, `Mode` |
 //! | `readiness.rs` | a ready socket: reading, fairness, input and end of input to the mode |
 //! | `requests.rs` | pipelined requests → service → reply; a held long-poll's answer |
@@ -28,6 +35,7 @@
 //! | `trace.rs` | `RUST_LOG=trace`: the wire, annotated |
 //! | `slab.rs`, `timer.rs`, `rlimit.rs` | the connection slab, the timer heap, the descriptor limit |
 
+mod accept;
 pub mod conn;
 mod deadlines;
 mod fanout;
@@ -39,25 +47,30 @@ pub mod slab;
 pub mod timer;
 mod trace;
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
 use mio::net::TcpListener;
-use mio::{Events, Interest, Poll, Registry, Token};
+use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
 use crate::config::Config;
+use crate::hub::bus::{Bus, Wake};
 use crate::hub::Hub;
 use crate::limits::{BUFFER_POOL, EVENTS_PER_POLL, READ_BUFFER};
 use crate::service::{Ctx, Service};
 use crate::stats::Stats;
 use crate::wire::date;
+use accept::Shared;
 use conn::Connection;
 use slab::{Key, Slab};
 use timer::Timers;
 
 /// The listener's token; connections use their slab index, which never reaches it.
 const LISTENER: Token = Token(usize::MAX);
+/// The token of a loop's `Waker`: another loop handed it a connection or published.
+const WAKER: Token = Token(usize::MAX - 1);
 
 /// The clock, read once per loop turn.
 pub struct Clock {
@@ -119,6 +132,8 @@ pub struct World<S> {
     pub clock: Clock,
     pub pool: BufferPool,
     registry: Registry,
+    /// What the loops of the process share: the connection count, the hand-over queues.
+    shared: Arc<Shared>,
     /// Connections with output queued during this turn, flushed before the loop sleeps.
     dirty: Vec<Key>,
     /// Connections that stopped reading for fairness with bytes still waiting.
@@ -129,43 +144,55 @@ pub struct World<S> {
 
 impl<S> World<S> {
     /// The service, and the context it is called with: the hub, the configuration, the
-    /// counters and the time (`Service::call`, `answer`, `on_ws_message`).
+    /// counters and the time (`Service::call`, `answer`, `on_ws_message`). The hub first
+    /// takes in what other loops published, so a request is never answered from a replica
+    /// older than a publish answered before the request arrived.
     fn service_and_ctx(&mut self) -> (&mut S, Ctx<'_>) {
+        self.hub.receive();
         let World { service, hub, config, stats, clock, .. } = self;
         (service, Ctx { hub, config, stats, now: clock.now, now_ms: clock.unix_ms })
     }
 }
 
-pub struct Server<S> {
-    poll: Poll,
+/// A bound server: the listener and one `Poll` per loop, not yet serving.
+pub struct Server<F> {
     listener: TcpListener,
-    conns: Slab<Connection>,
-    world: World<S>,
+    polls: Vec<Poll>,
+    stats: Vec<Stats>,
+    bus: Option<Arc<Bus>>,
+    shared: Arc<Shared>,
+    config: Config,
+    make: F,
 }
 
-impl<S: Service> Server<S> {
-    /// Binds the listening socket. Nothing is served until [`Server::run`].
-    pub fn bind(config: Config, service: S) -> io::Result<Server<S>> {
+impl<S, F> Server<F>
+where
+    S: Service + 'static,
+    F: Fn() -> S + Send + Sync + 'static,
+{
+    /// Binds the listening socket and makes `config.workers` loops' `Poll`s and `Waker`s.
+    /// Nothing is served until [`Server::run`], which calls `make` once on each loop's
+    /// thread: the service need not be `Send`.
+    pub fn bind(config: Config, make: F) -> io::Result<Server<F>> {
         rlimit::raise_nofile(config.max_connections);
-        let poll = Poll::new()?;
+        let workers = config.workers.max(1);
+        let polls = (0..workers).map(|_| Poll::new()).collect::<io::Result<Vec<_>>>()?;
         let mut listener = TcpListener::bind(config.addr)?;
-        poll.registry().register(&mut listener, LISTENER, Interest::READABLE)?;
-        let registry = poll.registry().try_clone()?;
-        let clock = Clock::new();
-        let world = World {
-            service,
-            hub: Hub::new(config.replay),
-            stats: Stats::new(clock.now),
+        polls[0].registry().register(&mut listener, LISTENER, Interest::READABLE)?;
+        let wakers = polls
+            .iter()
+            .map(|p| Waker::new(p.registry(), WAKER).map(Arc::new))
+            .collect::<io::Result<Vec<_>>>()?;
+        let bus = (workers > 1).then(|| Bus::new(wakers.iter().map(|w| wake(w.clone())).collect()));
+        Ok(Server {
+            listener,
+            stats: Stats::per_loop(Instant::now(), workers),
+            polls,
+            bus,
+            shared: Arc::new(Shared::new(wakers)),
             config,
-            timers: Timers::new(),
-            clock,
-            pool: BufferPool::default(),
-            registry,
-            dirty: Vec::new(),
-            again: Vec::new(),
-            subscribers: Vec::new(),
-        };
-        Ok(Server { poll, listener, conns: Slab::new(), world })
+            make,
+        })
     }
 
     /// The address actually bound (with `--addr 127.0.0.1:0`, the port the kernel picked).
@@ -173,8 +200,92 @@ impl<S: Service> Server<S> {
         self.listener.local_addr()
     }
 
+    /// Starts loops 1.. on threads of their own and runs loop 0 on this one, forever.
+    /// Returns only if loop 0's polling fails.
+    pub fn run(self) -> io::Result<()> {
+        let Server { listener, polls, stats, bus, shared, config, make } = self;
+        let make = Arc::new(make);
+        let mut loops = polls.into_iter().zip(stats).enumerate();
+        let (_, (first_poll, first_stats)) = loops.next().expect("at least one loop");
+        for (me, (poll, stats)) in loops {
+            let (make, bus, shared, config) = (make.clone(), bus.clone(), shared.clone(), config.clone());
+            std::thread::Builder::new().name(format!("pushlab-{me}")).spawn(move || {
+                let hub = hub_for(&bus, config.replay, me);
+                match EventLoop::new(me, poll, None, make(), hub, stats, config, shared) {
+                    Ok(event_loop) => {
+                        if let Err(e) = event_loop.run() {
+                            log::error!("event loop {me} failed: {e}");
+                        }
+                    }
+                    Err(e) => log::error!("event loop {me} could not start: {e}"),
+                }
+            })?;
+        }
+        let hub = hub_for(&bus, config.replay, 0);
+        EventLoop::new(0, first_poll, Some(listener), make(), hub, first_stats, config, shared)?.run()
+    }
+}
+
+fn hub_for(bus: &Option<Arc<Bus>>, replay: usize, me: usize) -> Hub {
+    match bus {
+        Some(bus) => Hub::on_bus(replay, bus.clone(), me),
+        None => Hub::new(replay),
+    }
+}
+
+/// The hub's way of waking a loop: its `Waker`.
+fn wake(waker: Arc<Waker>) -> Wake {
+    Box::new(move || {
+        if let Err(e) = waker.wake() {
+            log::warn!("waking a loop failed: {e}");
+        }
+    })
+}
+
+/// One event loop: its `Poll`, its connections, and everything else it owns.
+struct EventLoop<S> {
+    me: usize,
+    poll: Poll,
+    /// Loop 0's: the listening socket.
+    listener: Option<TcpListener>,
+    conns: Slab<Connection>,
+    world: World<S>,
+    /// The loop the next accepted connection goes to.
+    next: usize,
+}
+
+impl<S: Service> EventLoop<S> {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        me: usize,
+        poll: Poll,
+        listener: Option<TcpListener>,
+        service: S,
+        hub: Hub,
+        stats: Stats,
+        config: Config,
+        shared: Arc<Shared>,
+    ) -> io::Result<EventLoop<S>> {
+        let registry = poll.registry().try_clone()?;
+        let world = World {
+            service,
+            hub,
+            stats,
+            config,
+            timers: Timers::new(),
+            clock: Clock::new(),
+            pool: BufferPool::default(),
+            registry,
+            shared,
+            dirty: Vec::new(),
+            again: Vec::new(),
+            subscribers: Vec::new(),
+        };
+        Ok(EventLoop { me, poll, listener, conns: Slab::new(), world, next: 0 })
+    }
+
     /// Serves forever. Returns only if polling itself fails.
-    pub fn run(mut self) -> io::Result<()> {
+    fn run(mut self) -> io::Result<()> {
         let mut events = Events::with_capacity(EVENTS_PER_POLL);
         loop {
             let timeout = if self.world.again.is_empty() {
@@ -188,11 +299,15 @@ impl<S: Service> Server<S> {
                 Err(e) => return Err(e),
             }
             self.world.clock.update();
+            // What other loops sent while this one slept, before anything is answered: the
+            // messages they published, and the connections handed to this loop.
+            self.world.hub.receive();
+            self.adopt_handed_over();
             for event in events.iter() {
-                if event.token() == LISTENER {
-                    self.accept_all();
-                } else {
-                    readiness::on_event(&mut self.conns, &mut self.world, event.token().0, event);
+                match event.token() {
+                    LISTENER => self.accept_all(),
+                    WAKER => {}
+                    token => readiness::on_event(&mut self.conns, &mut self.world, token.0, event),
                 }
             }
             readiness::drive_again(&mut self.conns, &mut self.world);
@@ -201,61 +316,4 @@ impl<S: Service> Server<S> {
             fanout::flush_dirty(&mut self.conns, &mut self.world);
         }
     }
-
-    /// Accepts until `WouldBlock` (the listener is edge-triggered too).
-    fn accept_all(&mut self) {
-        loop {
-            let (mut socket, peer) = match self.listener.accept() {
-                Ok(accepted) => accepted,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    // Out of descriptors (EMFILE) or a connection reset before accept:
-                    // nothing to do but wait for the next readiness.
-                    log::warn!("accept failed: {e}");
-                    return;
-                }
-            };
-            if self.conns.len() >= self.world.config.max_connections {
-                self.world.stats.refused_over_limit += 1;
-                refuse(&mut socket, &self.world.clock.date);
-                log::debug!("{peer}: refused, {} connections open", self.conns.len());
-                continue;
-            }
-            // Push servers write small messages that must leave at once: no Nagle delay.
-            if let Err(e) = socket.set_nodelay(true) {
-                log::debug!("{peer}: set_nodelay: {e}");
-            }
-            let key = self.conns.vacant_key();
-            if let Err(e) = self.world.registry.register(&mut socket, Token(key.index), Interest::READABLE) {
-                log::warn!("{peer}: register failed: {e}");
-                continue;
-            }
-            let conn = Connection::new(socket, peer, self.world.clock.now);
-            let key = self.conns.insert(conn);
-            self.world.stats.accepted += 1;
-            self.world.stats.enter(crate::stats::Kind::Http);
-            log::debug!("{peer}: connected as #{}", key.index);
-            if let Some(conn) = self.conns.get_key_mut(key) {
-                deadlines::rearm(conn, key, &mut self.world.timers, &self.world.config);
-            }
-        }
-    }
-}
-
-/// SPEC §8: over `--max-connections`, the next connection gets `503` and is closed. The
-/// refusal is one non-blocking write of a few bytes into an empty socket buffer, so it cannot
-/// stall the loop; whatever the client sent already is read first so closing sends FIN,
-/// not a reset that could destroy the `503` in flight.
-fn refuse(socket: &mut mio::net::TcpStream, date: &[u8]) {
-    let mut sink = [0u8; 1024];
-    let _ = socket.read(&mut sink);
-    let mut head = Vec::with_capacity(160);
-    head.extend_from_slice(b"HTTP/1.1 503 Service Unavailable\r\nDate: ");
-    head.extend_from_slice(date);
-    head.extend_from_slice(
-        b"\r\nServer: pushlab\r\nContent-Type: text/plain\r\nContent-Length: 20\r\nConnection: close\r\n\r\ntoo many connections",
-    );
-    let _ = socket.write(&head);
-    let _ = socket.shutdown(std::net::Shutdown::Write);
 }

@@ -52,7 +52,10 @@ pub(super) fn on_event<S: Service>(
 
 /// Drives the connections that ran out of passes last turn.
 pub(super) fn drive_again<S: Service>(conns: &mut Slab<Connection>, world: &mut World<S>) {
-    for key in std::mem::take(&mut world.again) {
+    let mut again = std::mem::take(&mut world.again);
+    again.sort_unstable();
+    again.dedup();
+    for key in again {
         let Some(conn) = conns.get_key_mut(key) else { continue };
         let fate = drive(conn, key, world);
         finish(conns, world, key, fate);

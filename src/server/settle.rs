@@ -6,7 +6,7 @@
 
 use mio::{Interest, Token};
 
-use crate::limits::{LINGER, OUTPUT_PAUSE, REPLAY_BATCH, SLOW_CONSUMER_BYTES};
+use crate::limits::{LINGER, OUTPUT_PAUSE, REPLAY_BATCH, REPLAY_PASSES, SLOW_CONSUMER_BYTES};
 use crate::service::Service;
 use crate::stats::Kind;
 use crate::transport::Next;
@@ -51,7 +51,7 @@ pub(super) fn flush<S>(conn: &mut Connection, world: &mut World<S>) -> Fate {
     match conn.out.flush_to(&mut conn.socket) {
         Ok((_, written)) => {
             if written > 0 {
-                world.stats.bytes_written += written as u64;
+                world.stats.wrote(written as u64);
                 conn.active_at = world.clock.now;
             }
             Fate::Keep
@@ -69,18 +69,26 @@ pub(super) fn settle<S>(conn: &mut Connection, key: Key, world: &mut World<S>) -
     if flush(conn, world) == Fate::Close {
         return Fate::Close;
     }
-    while conn.mode.is_replaying() && conn.out.len() < REPLAY_BATCH {
+    for _ in 0..REPLAY_PASSES {
+        if !(conn.mode.is_replaying() && conn.out.len() < REPLAY_BATCH) {
+            break;
+        }
         feed_replay(conn, world);
         if flush(conn, world) == Fate::Close {
             return Fate::Close;
         }
+    }
+    // The kernel took every batch of this turn's share: no writable event will come to ask
+    // for the next one, so it comes next turn, after the connection's input has been read.
+    if conn.mode.is_replaying() && conn.out.len() < REPLAY_BATCH {
+        world.again.push(key);
     }
     // SPEC §8: a consumer too slow to keep up with what is pushed to it is disconnected;
     // it resumes with its cursor. (Replies to a client's own input — echoes, pipelined
     // responses — are held back by not reading its input instead; see `read_cap`.)
     if conn.mode.is_pushed_to() && conn.out.len() > SLOW_CONSUMER_BYTES {
         log::warn!("{}: slow consumer, {} bytes unsent: disconnected", conn.peer, conn.out.len());
-        world.stats.slow_consumers_dropped += 1;
+        world.stats.slow_consumer_dropped();
         return Fate::Close;
     }
     // The client closed its side after plain requests: finish answering what it sent
@@ -163,6 +171,7 @@ pub(super) fn finish<S>(conns: &mut Slab<Connection>, world: &mut World<S>, key:
         world.stats.leave(kind);
     }
     let _ = world.registry.deregister(&mut conn.socket);
+    world.shared.closed();
     world.pool.give(std::mem::take(&mut conn.input));
     log::debug!("{}: closed", conn.peer);
 }

@@ -93,7 +93,7 @@ pub fn start_echo_with(config: Config) -> SocketAddr {
 pub fn serve<S, F>(config: Config, make: F) -> SocketAddr
 where
     S: Service + 'static,
-    F: FnOnce() -> S + Send + 'static,
+    F: Fn() -> S + Send + Sync + 'static,
 {
     pushlab::spawn_service(config, make).expect("server binds")
 }
