@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use crate::limits;
 
+pub mod chaos;
+
 /// Everything the server can be told at start.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -26,6 +28,8 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// Event loops, each on its own thread (SPEC §10).
     pub workers: usize,
+    /// Fault injection (`--chaos`); off by default.
+    pub chaos: Option<chaos::Chaos>,
 }
 
 /// The default `--workers`: `PUSHLAB_WORKERS` if it is set (so a whole test suite can run
@@ -52,6 +56,7 @@ impl Default for Config {
             head_timeout: limits::HEAD_TIMEOUT,
             idle_timeout: limits::IDLE_TIMEOUT,
             workers: default_workers(),
+            chaos: None,
         }
     }
 }
@@ -76,6 +81,9 @@ OPTIONS:
     --idle-timeout SECS       an idle keep-alive connection is closed after this long [default: 60]
     --workers N               event loops, one thread each [env PUSHLAB_WORKERS]
                               [default: the cores this process may use]
+    --chaos drop=P,cut=P,stall=D[,seed=N]
+                              misbehave on purpose, for learning (off by default): drop new
+                              connections, cut connections after a write, hold output back
     -h, --help                print this help
 
 Logging: RUST_LOG=info (default), debug (a line per connection), trace (the wire, annotated;
@@ -150,6 +158,12 @@ impl Config {
                     if !(1..=limits::MAX_WORKERS).contains(&config.workers) {
                         return Err(format!("--workers must be 1..={}", limits::MAX_WORKERS));
                     }
+                }
+                "--chaos" => {
+                    let clock = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(1, |d| d.as_nanos() as u64);
+                    config.chaos = Some(chaos::Chaos::parse(&value()?, clock)?);
                 }
                 _ => return Err(format!("unknown option '{arg}'")),
             }

@@ -96,6 +96,11 @@ impl<S: Service> EventLoop<S> {
                 log::debug!("{peer}: refused, {open} connections open");
                 continue;
             }
+            if self.world.config.chaos.as_ref().is_some_and(|c| self.world.dice.hit(c.drop)) {
+                log::info!("{peer}: chaos: dropped at accept");
+                continue;
+            }
+            let shared = &self.world.shared;
             shared.open.fetch_add(1, Ordering::Relaxed);
             self.world.stats.accepted();
             // Push servers write small messages that must leave at once: no Nagle delay.

@@ -121,6 +121,8 @@ pub struct Connection {
     pub deadline: Option<Instant>,
     /// The earliest entry this connection has in the timer heap.
     pub armed: Option<Instant>,
+    /// `--chaos stall=D`: output is held back until then.
+    pub stalled_until: Option<Instant>,
 }
 
 /// What a read pass found.
@@ -154,6 +156,7 @@ impl Connection {
             write_interest: false,
             deadline: None,
             armed: None,
+            stalled_until: None,
         }
     }
 
@@ -211,7 +214,7 @@ impl Connection {
 
     /// The next moment this connection needs attention, whatever it is doing.
     pub fn next_deadline(&self, config: &Config) -> Option<Instant> {
-        match &self.mode {
+        let own = match &self.mode {
             Mode::Http => Some(match self.head_started {
                 Some(started) if self.reader.reading_head() => started + config.head_timeout,
                 _ => self.active_at + config.idle_timeout,
@@ -220,6 +223,11 @@ impl Connection {
             Mode::Sse(stream) => Some(stream.deadline()),
             Mode::WebSocket(ws) => Some(ws.deadline(config.heartbeat)),
             Mode::Lingering { until } => Some(*until),
+        };
+        // `--chaos stall=D`: held-back output is due when its wait ends.
+        match (own, self.stalled_until) {
+            (Some(own), Some(stall)) => Some(own.min(stall)),
+            (own, stall) => own.or(stall),
         }
     }
 }

@@ -51,6 +51,11 @@ pub(super) fn fire_timers<S: Service>(conns: &mut Slab<Connection>, world: &mut 
 
 /// A connection's deadline has come: what that means depends on what it is doing.
 fn on_deadline<S: Service>(conn: &mut Connection, key: Key, world: &mut World<S>, now: Instant) -> Fate {
+    // `--chaos stall=D`: the held-back output's wait is over (the connection's own deadline,
+    // if it is due too, fires next, when `settle` re-arms it).
+    if conn.stalled_until.is_some_and(|until| until <= now) {
+        return settle(conn, key, world);
+    }
     let heartbeat = world.config.heartbeat;
     let next = match &mut conn.mode {
         Mode::Http => {

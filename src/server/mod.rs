@@ -55,6 +55,7 @@ use std::time::{Instant, SystemTime};
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
+use crate::config::chaos::Dice;
 use crate::config::Config;
 use crate::hub::bus::{Bus, Wake};
 use crate::hub::Hub;
@@ -131,6 +132,8 @@ pub struct World<S> {
     pub timers: Timers,
     pub clock: Clock,
     pub pool: BufferPool,
+    /// `--chaos`'s dice (unused when it is off).
+    dice: Dice,
     registry: Registry,
     /// What the loops of the process share: the connection count, the hand-over queues.
     shared: Arc<Shared>,
@@ -175,6 +178,9 @@ where
     /// thread: the service need not be `Send`.
     pub fn bind(config: Config, make: F) -> io::Result<Server<F>> {
         rlimit::raise_nofile(config.max_connections);
+        if let Some(chaos) = &config.chaos {
+            log::warn!("{}", chaos.describe());
+        }
         let workers = config.workers.max(1);
         let polls = (0..workers).map(|_| Poll::new()).collect::<io::Result<Vec<_>>>()?;
         let mut listener = TcpListener::bind(config.addr)?;
@@ -267,7 +273,9 @@ impl<S: Service> EventLoop<S> {
         shared: Arc<Shared>,
     ) -> io::Result<EventLoop<S>> {
         let registry = poll.registry().try_clone()?;
+        let dice = config.chaos.as_ref().map_or(Dice::default(), |c| c.dice(me));
         let world = World {
+            dice,
             service,
             hub,
             stats,

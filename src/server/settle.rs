@@ -46,6 +46,10 @@ pub(super) fn act<S: Service>(conn: &mut Connection, key: Key, world: &mut World
 /// Writes what the kernel accepts; records bytes and activity.
 pub(super) fn flush<S>(conn: &mut Connection, world: &mut World<S>) -> Fate {
     if conn.out.is_empty() {
+        conn.stalled_until = None;
+        return Fate::Keep;
+    }
+    if stalled(conn, world) {
         return Fate::Keep;
     }
     match conn.out.flush_to(&mut conn.socket) {
@@ -53,6 +57,10 @@ pub(super) fn flush<S>(conn: &mut Connection, world: &mut World<S>) -> Fate {
             if written > 0 {
                 world.stats.wrote(written as u64);
                 conn.active_at = world.clock.now;
+                if world.config.chaos.as_ref().is_some_and(|c| world.dice.hit(c.cut)) {
+                    log::info!("{}: chaos: cut after a write", conn.peer);
+                    return Fate::Close;
+                }
             }
             Fate::Keep
         }
@@ -61,6 +69,22 @@ pub(super) fn flush<S>(conn: &mut Connection, world: &mut World<S>) -> Fate {
             Fate::Close
         }
     }
+}
+
+/// `--chaos stall=D`: output waits a random 0..=D before it is written (the deadline that
+/// ends the wait is the connection's, see `Connection::next_deadline`).
+fn stalled<S>(conn: &mut Connection, world: &mut World<S>) -> bool {
+    let Some(chaos) = &world.config.chaos else { return false };
+    if chaos.stall.is_zero() {
+        return false;
+    }
+    let now = world.clock.now;
+    let until = *conn.stalled_until.get_or_insert_with(|| now + world.dice.up_to(chaos.stall));
+    if now < until {
+        return true;
+    }
+    conn.stalled_until = None;
+    false
 }
 
 /// Flush, feed the replay, apply the closing rules, keep `WRITABLE` interest in step with
