@@ -58,6 +58,9 @@ impl Service for Demo {
                     .header("Sec-WebSocket-Accept", accept_key(key)),
                 endpoint,
                 max_message: 64 * 1024,
+                // The demo speaks plain frames, as chapter 05 shows them (chapter 10 adds
+                // permessage-deflate).
+                deflate: None,
             },
             _ => Reply::Response(
                 Response::error(status::BAD_REQUEST, "this is a WebSocket endpoint").closing(),

@@ -30,6 +30,8 @@ pub struct Config {
     pub workers: usize,
     /// Fault injection (`--chaos`); off by default.
     pub chaos: Option<chaos::Chaos>,
+    /// Accept permessage-deflate offers (RFC 7692); `--no-deflate` turns it off.
+    pub deflate: bool,
 }
 
 /// The default `--workers`: `PUSHLAB_WORKERS` if it is set (so a whole test suite can run
@@ -57,6 +59,7 @@ impl Default for Config {
             idle_timeout: limits::IDLE_TIMEOUT,
             workers: default_workers(),
             chaos: None,
+            deflate: true,
         }
     }
 }
@@ -84,6 +87,8 @@ OPTIONS:
     --chaos drop=P,cut=P,stall=D[,seed=N]
                               misbehave on purpose, for learning (off by default): drop new
                               connections, cut connections after a write, hold output back
+    --no-deflate              refuse permessage-deflate: plain WebSocket frames, as in
+                              chapter 05's captures
     -h, --help                print this help
 
 Logging: RUST_LOG=info (default), debug (a line per connection), trace (the wire, annotated;
@@ -159,6 +164,7 @@ impl Config {
                         return Err(format!("--workers must be 1..={}", limits::MAX_WORKERS));
                     }
                 }
+                "--no-deflate" => config.deflate = false,
                 "--chaos" => {
                     let clock = std::time::SystemTime::now()
                         .duration_since(std::time::UNIX_EPOCH)

@@ -25,7 +25,7 @@ use crate::wire::json;
 use bus::{Announced, Bus};
 
 /// How many encodings a message can memoize (see [`Message::encoded`]).
-pub const ENCODINGS: usize = 4;
+pub const ENCODINGS: usize = 5;
 
 /// A transport's name for one way of encoding a message: an index into the message's memo.
 /// The hub does not know what the bytes are; each transport names its slots once

@@ -43,6 +43,10 @@ pub const EVENTS_PER_POLL: usize = 1024;
 pub const SLOW_CONSUMER_BYTES: usize = 1024 * 1024;
 /// A stream's replay is queued in batches of about this many bytes as its output drains.
 pub const REPLAY_BATCH: usize = 256 * 1024;
+/// permessage-deflate's compression level (zlib's scale, 0–9; 6 is zlib's default).
+pub const DEFLATE_LEVEL: u8 = 6;
+/// Spare inflate and deflate buffers each loop keeps for reuse (each up to 240 KiB).
+pub const DEFLATE_POOL: usize = 8;
 /// Replay batches one connection gets per loop turn: a reader fast enough to take a whole
 /// replay at once still waits its turn, and its own input (a Close, a hang-up) is read
 /// between turns.

@@ -16,6 +16,7 @@ use crate::limits::DEFAULT_MAX_BODY;
 use crate::stats::Stats;
 use crate::transport::long_poll::HeldPoll;
 use crate::transport::websocket::{MessageKind, Verdict};
+use crate::wire::extensions::DeflateParams;
 use crate::wire::request::RequestHead;
 use crate::wire::ws::close::CloseCode;
 
@@ -78,6 +79,8 @@ pub enum Reply {
         response: Response,
         endpoint: Endpoint,
         max_message: usize,
+        /// permessage-deflate's parameters, when it was negotiated (RFC 7692).
+        deflate: Option<DeflateParams>,
     },
 }
 

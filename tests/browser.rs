@@ -223,6 +223,21 @@ fn websocket_chat_sends_through_the_hub() {
         sockets.len() == 1 && sockets[0]["params"]["url"].as_str().is_some_and(|u| u.contains("/ws?topic=")),
         "the page's WebSockets: {sockets:?}"
     );
+    // Chromium offers permessage-deflate on every WebSocket, and pushlab accepts it (RFC
+    // 7692): what the page sends and receives below went compressed both ways.
+    let handshakes: Vec<&Value> =
+        page.network.iter().filter(|e| e["method"] == "Network.webSocketHandshakeResponseReceived").collect();
+    let extensions = handshakes.first().and_then(|e| {
+        let headers = e["params"]["response"]["headers"].as_object()?;
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("sec-websocket-extensions"))
+            .map(|(_, v)| v.clone())
+    });
+    assert!(
+        extensions.as_ref().and_then(Value::as_str).is_some_and(|v| v.starts_with("permessage-deflate")),
+        "the handshake's Sec-WebSocket-Extensions: {extensions:?} ({handshakes:?})"
+    );
     // The frame log shows the typed message going up (↑, masked) and coming back (↓, as JSON).
     let frames = page.eval(
         "[...document.querySelectorAll('#frames tr')].map((tr) => tr.className + ' ' + \

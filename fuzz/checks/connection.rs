@@ -385,12 +385,15 @@ fn open(world: &mut World, input: &mut Input<'_>) {
             (Machine::Sse(SseStream::open(t, cursor, chunked, now, beat, &mut out)), cursor)
         }
         Reply::WebSocket { endpoint: Endpoint::Echo, max_message, .. } => {
-            (Machine::Ws { session: Box::new(WsSession::echo(max_message, now)), echo: true }, 0)
+            (Machine::Ws { session: Box::new(WsSession::echo(max_message, None, now)), echo: true }, 0)
         }
         Reply::WebSocket { endpoint: Endpoint::Topic { topic: t, cursor }, max_message, .. } => {
             assert_eq!(&*t, topic);
             (
-                Machine::Ws { session: Box::new(WsSession::topic(t, cursor, max_message, now)), echo: false },
+                Machine::Ws {
+                    session: Box::new(WsSession::topic(t, cursor, max_message, None, now)),
+                    echo: false,
+                },
                 cursor,
             )
         }

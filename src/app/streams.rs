@@ -7,6 +7,7 @@ use crate::http::status;
 use crate::limits::MAX_WS_CHAT_MESSAGE;
 use crate::service::{Ctx, Endpoint, Reply};
 use crate::transport::websocket::{MessageKind, Verdict};
+use crate::wire::extensions::{accept_deflate, DeflateConfig};
 use crate::wire::framing::has_token;
 use crate::wire::request::{RequestHead, Version};
 use crate::wire::sse;
@@ -152,11 +153,21 @@ fn handshake(head: &RequestHead<'_, '_>, ctx: &mut Ctx<'_>, echo: bool) -> Resul
         Endpoint::Topic { topic: topic.into(), cursor }
     };
     let max_message = if echo { ctx.config.max_message } else { MAX_WS_CHAT_MESSAGE };
-    let response = Response::switching_protocols()
+    let mut response = Response::switching_protocols()
         .header("Upgrade", "websocket")
         .header("Connection", "Upgrade")
         .header("Sec-WebSocket-Accept", accept_key(key));
-    Ok(Reply::WebSocket { response, endpoint, max_message })
+    // RFC 7692 §5: the first permessage-deflate offer we can honour, answered with the
+    // parameters in force; none (or --no-deflate): the connection runs uncompressed.
+    let deflate = if ctx.config.deflate {
+        accept_deflate(head.headers_named("Sec-WebSocket-Extensions"), &DeflateConfig::default())
+    } else {
+        None
+    };
+    if let Some(params) = &deflate {
+        response = response.header("Sec-WebSocket-Extensions", params.response());
+    }
+    Ok(Reply::WebSocket { response, endpoint, max_message, deflate })
 }
 
 /// A message received on `/echo` or `/ws` (SPEC §7): `/echo` sends every message back

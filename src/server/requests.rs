@@ -105,14 +105,14 @@ fn apply<S: Service>(
             set_mode(conn, world, Mode::Sse(stream));
             Fate::Keep
         }
-        Reply::WebSocket { response, endpoint, max_message } => {
+        Reply::WebSocket { response, endpoint, max_message, deflate } => {
             write_response(conn, world, &response, Version::Http11, true, false);
             let now = world.clock.now;
             let session = match endpoint {
-                Endpoint::Echo => WsSession::echo(max_message, now),
+                Endpoint::Echo => WsSession::echo(max_message, deflate, now),
                 Endpoint::Topic { topic, cursor } => {
                     world.hub.subscribe(&topic, subscriber(key));
-                    WsSession::topic(topic, cursor, max_message, now)
+                    WsSession::topic(topic, cursor, max_message, deflate, now)
                 }
             };
             set_mode(conn, world, Mode::WebSocket(Box::new(session)));

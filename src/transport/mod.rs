@@ -19,9 +19,11 @@
 //! | `sse.rs` | an endless `text/event-stream` response | 04 |
 //! | `replay.rs` | the replay cursor of SSE and `/ws` | 04–05 |
 //! | `websocket.rs` | the RFC 6455 protocol state machine | 05 |
+//! | `permessage.rs` | permessage-deflate (RFC 7692) on one connection, shared compressed frames | 10 |
 //! | `ws_session.rs` | `/ws` and `/echo`: the protocol plus heartbeat, replay and pushes | 05 |
 
 pub mod long_poll;
+pub mod permessage;
 pub mod replay;
 pub mod sse;
 pub mod websocket;

@@ -31,11 +31,15 @@
 //! peer broke a rule.
 
 use crate::limits::{MAX_CONTROL_PAYLOAD, READ_BUFFER};
+use crate::wire::deflate::InflateError;
+use crate::wire::extensions::DeflateParams;
 use crate::wire::utf8::Utf8Validator;
 use crate::wire::ws::close::{parse_close_payload, write_close_payload, CloseCode, CloseError};
 use crate::wire::ws::frame::{bits, write_frame, FrameError, FrameHeader, OpCode, MAX_HEADER_LEN};
 use crate::wire::ws::mask::apply_mask;
 use crate::wire::Status;
+
+use super::permessage::PerMessage;
 
 /// What a data message holds (§5.6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,8 +100,11 @@ pub enum ProtocolError {
     /// §5.1: "a server MUST close the connection upon receiving a frame that is not masked".
     Unmasked,
     /// §5.2 RSV1–3: "MUST be 0 unless an extension is negotiated that defines meanings for
-    /// non-zero values" — we negotiate none.
+    /// non-zero values". permessage-deflate gives RSV1 a meaning, on the first frame of a
+    /// data message only (RFC 7692 §6.1); RSV2 and RSV3 have none.
     ReservedBits,
+    /// RFC 7692 §8.2.2: a compressed message that does not inflate.
+    Inflate(InflateError),
     /// §5.4: a continuation frame with no fragmented message to continue.
     UnexpectedContinuation,
     /// §5.4: a new text or binary frame while a fragmented message is still open
@@ -118,7 +125,10 @@ impl ProtocolError {
             ProtocolError::InvalidUtf8 | ProtocolError::Close(CloseError::ReasonNotUtf8) => {
                 CloseCode::InvalidPayload
             }
-            ProtocolError::TooBig => CloseCode::TooBig,
+            ProtocolError::TooBig | ProtocolError::Inflate(InflateError::TooBig) => CloseCode::TooBig,
+            // RFC 6455 §7.4.1, 1007: "data within a message that was not consistent with the
+            // type of the message" — the compressed data is not DEFLATE.
+            ProtocolError::Inflate(_) => CloseCode::InvalidPayload,
             ProtocolError::Frame(_)
             | ProtocolError::Unmasked
             | ProtocolError::ReservedBits
@@ -165,8 +175,13 @@ pub struct WsProtocol {
     /// The kind of the data message being assembled (`Some` between its first and last
     /// frame).
     message: Option<MessageKind>,
-    /// Its unmasked payload so far.
+    /// Its unmasked payload so far (compressed, if `compressed`).
     buf: Vec<u8>,
+    /// RFC 7692 §6: the message's first frame had RSV1 set: `buf` inflates to the message.
+    compressed: bool,
+    /// permessage-deflate, when negotiated; the message inflated into `plain`.
+    deflate: Option<Box<PerMessage>>,
+    plain: Vec<u8>,
     /// The UTF-8 check of a text message, fed as bytes arrive.
     utf8: Utf8Validator,
     /// The unmasked payload of the control frame being read.
@@ -187,11 +202,25 @@ impl WsProtocol {
             frame: None,
             message: None,
             buf: Vec::new(),
+            compressed: false,
+            deflate: None,
+            plain: Vec::new(),
             utf8: Utf8Validator::new(),
             control: [0; MAX_CONTROL_PAYLOAD],
             control_len: 0,
             failure: None,
         }
+    }
+
+    /// As [`WsProtocol::new`], with permessage-deflate in force (RFC 7692): compressed
+    /// messages are accepted, and what this side sends is compressed.
+    pub fn with_deflate(max_message: usize, params: DeflateParams) -> Self {
+        WsProtocol { deflate: Some(Box::new(PerMessage::new(params))), ..WsProtocol::new(max_message) }
+    }
+
+    /// The permessage-deflate parameters in force, if it was negotiated.
+    pub fn deflate(&self) -> Option<&DeflateParams> {
+        self.deflate.as_deref().map(PerMessage::params)
     }
 
     /// Consumes all of `input`, keeping any partial frame in `self`.
@@ -278,7 +307,7 @@ impl WsProtocol {
     /// after sending a Close frame, "the endpoint MUST NOT send any more data frames").
     pub fn send(&mut self, kind: MessageKind, payload: &[u8], out: &mut Vec<u8>) {
         if self.state == WsState::Open {
-            write_message(out, kind, payload);
+            send_message(&mut self.deflate, kind, payload, out);
         }
     }
 
@@ -333,7 +362,11 @@ impl WsProtocol {
             header.payload_len
         );
         let key = header.mask.ok_or(ProtocolError::Unmasked)?;
-        if header.rsv != 0 {
+        // RFC 7692 §6.1: RSV1 marks a compressed message, on its first frame only — never on
+        // a control frame or a continuation, and only once the extension is in force.
+        let rsv1 = header.rsv & bits::RSV1 != 0;
+        let first_data = matches!(header.opcode, OpCode::Text | OpCode::Binary);
+        if header.rsv & !bits::RSV1 != 0 || (rsv1 && (self.deflate.is_none() || !first_data)) {
             return Err(ProtocolError::ReservedBits);
         }
         let sink = match header.opcode {
@@ -352,11 +385,15 @@ impl WsProtocol {
                 if op != OpCode::Continuation {
                     let kind = if op == OpCode::Text { MessageKind::Text } else { MessageKind::Binary };
                     self.message = Some(kind);
+                    self.compressed = rsv1;
                     self.utf8.reset();
                 }
-                // Fail on the declared length, before any of the payload arrives.
+                // Fail on the declared length, before any of the payload arrives. Compressed,
+                // a message may be a little longer than itself (stored blocks: 5 bytes per
+                // 64 KiB); what it inflates to is held to the limit while inflating.
                 let total = (self.buf.len() as u64).saturating_add(header.payload_len);
-                if total > self.max_message as u64 {
+                let slack = if self.compressed { self.max_message as u64 / 64 + 64 } else { 0 };
+                if total > self.max_message as u64 + slack {
                     return Err(ProtocolError::TooBig);
                 }
                 Sink::Message
@@ -390,7 +427,7 @@ impl WsProtocol {
                 self.buf.extend_from_slice(chunk);
                 let fresh = &mut self.buf[start..];
                 apply_mask(fresh, frame.key, offset);
-                if self.message == Some(MessageKind::Text) {
+                if self.message == Some(MessageKind::Text) && !self.compressed {
                     self.utf8.feed(fresh).map_err(|_| ProtocolError::InvalidUtf8)?;
                 }
             }
@@ -425,19 +462,37 @@ impl WsProtocol {
                     return;
                 }
                 let Some(kind) = self.message.take() else { return };
+                if self.compressed {
+                    if let Err(error) = self.inflate(kind) {
+                        return self.fail(error, out);
+                    }
+                }
                 // §8.1: the message ended inside a UTF-8 sequence.
                 if kind == MessageKind::Text && !self.utf8.is_complete() {
                     return self.fail(ProtocolError::InvalidUtf8, out);
                 }
-                match on_message(kind, &self.buf) {
+                let payload = if self.compressed { &self.plain } else { &self.buf };
+                match on_message(kind, payload) {
                     Verdict::Accept => {}
                     // §5.5.1: the callback only runs in `Open`, so a reply may still be sent.
-                    Verdict::Echo => write_message(out, kind, &self.buf),
+                    Verdict::Echo => send_message(&mut self.deflate, kind, payload, out),
                     Verdict::Close(code, reason) => self.close(code, reason, out),
                 }
                 self.drop_message();
             }
         }
+    }
+
+    /// Inflates the compressed message in `buf` into `plain` (RFC 7692 §7.2.2), held to
+    /// `max_message` as it grows, and checks a text message's UTF-8.
+    fn inflate(&mut self, kind: MessageKind) -> Result<(), ProtocolError> {
+        let Some(deflate) = self.deflate.as_mut() else { return Err(ProtocolError::ReservedBits) };
+        self.plain.clear();
+        deflate.inflate(&self.buf, &mut self.plain, self.max_message).map_err(ProtocolError::Inflate)?;
+        if kind == MessageKind::Text {
+            self.utf8.feed(&self.plain).map_err(|_| ProtocolError::InvalidUtf8)?;
+        }
+        Ok(())
     }
 
     /// A complete Close frame from the peer.
@@ -477,10 +532,13 @@ impl WsProtocol {
     /// so an idle connection holds no memory for the largest message it ever received.
     fn drop_message(&mut self) {
         self.message = None;
-        if self.buf.capacity() > READ_BUFFER {
-            self.buf = Vec::new();
-        } else {
-            self.buf.clear();
+        self.compressed = false;
+        for buf in [&mut self.buf, &mut self.plain] {
+            if buf.capacity() > READ_BUFFER {
+                *buf = Vec::new();
+            } else {
+                buf.clear();
+            }
         }
         if let Some(frame) = self.frame.as_mut() {
             if frame.sink == Sink::Message {
@@ -490,9 +548,18 @@ impl WsProtocol {
     }
 }
 
-/// Appends one data message as a single unmasked frame: what [`WsProtocol::send`] writes.
+/// Appends one data message as a single unmasked frame: what [`WsProtocol::send`] writes
+/// without permessage-deflate.
 pub fn write_message(out: &mut Vec<u8>, kind: MessageKind, payload: &[u8]) {
     write_frame(out, true, kind.opcode(), payload);
+}
+
+/// One data message as a single frame, compressed when permessage-deflate is in force.
+fn send_message(deflate: &mut Option<Box<PerMessage>>, kind: MessageKind, payload: &[u8], out: &mut Vec<u8>) {
+    match deflate {
+        Some(deflate) => deflate.send(kind.opcode(), payload, out),
+        None => write_message(out, kind, payload),
+    }
 }
 
 /// Appends a Close frame: empty body for `None`, else the code and reason.

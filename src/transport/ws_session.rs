@@ -25,10 +25,19 @@ use super::Next;
 use crate::hub::{Encoding, Hub, Message};
 use crate::limits::{WS_CLOSE_TIMEOUT, WS_PING_PAYLOAD, WS_SILENT_BEATS};
 use crate::outq::OutQueue;
+use crate::wire::deflate::{MAX_WINDOW_BITS, MIN_WINDOW_BITS};
+use crate::wire::extensions::DeflateParams;
 use crate::wire::ws::frame::{write_frame, OpCode};
+
+use super::permessage::shared_frame;
 
 /// A message as one unmasked text frame holding its JSON, shared by every `/ws` subscriber.
 pub const TEXT_FRAME: Encoding = Encoding(2);
+/// The same, compressed (RFC 7692) with a 32 KiB window and no context: shared by every
+/// subscriber that negotiated permessage-deflate with `server_max_window_bits` 15.
+pub const DEFLATE_FRAME: Encoding = Encoding(3);
+/// The same with a 512-byte window, valid for any window a client asked for.
+pub const DEFLATE_FRAME_SMALL: Encoding = Encoding(4);
 
 /// What the connection is for.
 #[derive(Debug)]
@@ -52,24 +61,29 @@ pub struct WsSession {
 }
 
 impl WsSession {
-    /// `/echo`: messages of up to `max_message` bytes.
-    pub fn echo(max_message: usize, now: Instant) -> WsSession {
-        WsSession::new(Role::Echo, max_message, now)
+    /// `/echo`: messages of up to `max_message` bytes; compressed both ways when `deflate`
+    /// was negotiated.
+    pub fn echo(max_message: usize, deflate: Option<DeflateParams>, now: Instant) -> WsSession {
+        WsSession::new(Role::Echo, max_message, deflate, now)
     }
 
     /// `/ws?topic=…`: replays the topic after `cursor`, then pushes it live.
-    pub fn topic(topic: Rc<str>, cursor: u64, max_message: usize, now: Instant) -> WsSession {
-        WsSession::new(Role::Topic { topic, replay: Replay::after(cursor) }, max_message, now)
+    pub fn topic(
+        topic: Rc<str>,
+        cursor: u64,
+        max_message: usize,
+        deflate: Option<DeflateParams>,
+        now: Instant,
+    ) -> WsSession {
+        WsSession::new(Role::Topic { topic, replay: Replay::after(cursor) }, max_message, deflate, now)
     }
 
-    fn new(role: Role, max_message: usize, now: Instant) -> WsSession {
-        WsSession {
-            protocol: WsProtocol::new(max_message),
-            role,
-            heard_at: now,
-            pinged_at: now,
-            close_deadline: None,
-        }
+    fn new(role: Role, max_message: usize, deflate: Option<DeflateParams>, now: Instant) -> WsSession {
+        let protocol = match deflate {
+            Some(params) => WsProtocol::with_deflate(max_message, params),
+            None => WsProtocol::new(max_message),
+        };
+        WsSession { protocol, role, heard_at: now, pinged_at: now, close_deadline: None }
     }
 
     /// The topic pushed to this connection (`/ws`), if any.
@@ -128,11 +142,12 @@ impl WsSession {
     /// already did, or the connection is closing. Returns whether it was queued.
     pub fn push(&mut self, message: &Message, out: &mut OutQueue) -> bool {
         let may_send = self.may_send();
+        let frame = self.frame_of();
         let Role::Topic { replay, .. } = &mut self.role else { return false };
         if !may_send || !replay.take_live(message.id) {
             return false;
         }
-        out.push_shared(text_frame(message));
+        out.push_shared(frame(message));
         true
     }
 
@@ -145,18 +160,29 @@ impl WsSession {
     /// many messages it queued. Nothing once the connection is closing.
     pub fn replay(&mut self, hub: &Hub, out: &mut OutQueue, budget: usize) -> u64 {
         let may_send = self.may_send();
+        let frame = self.frame_of();
         let Role::Topic { topic, replay } = &mut self.role else { return 0 };
         if !may_send {
             replay.stop();
             return 0;
         }
-        replay.feed(hub, topic, out, budget, text_frame)
+        replay.feed(hub, topic, out, budget, frame)
     }
 
     /// Whether pushes (not the peer's own echoes) fill this connection's output, so the
     /// slow-consumer rule applies (SPEC §8).
     pub fn is_pushed_to(&self) -> bool {
         matches!(self.role, Role::Topic { .. })
+    }
+
+    /// How this connection's pushes are framed: plain, or compressed with the window its
+    /// client allows — each a frame shared with every subscriber that frames it alike.
+    fn frame_of(&self) -> fn(&Message) -> Rc<[u8]> {
+        match self.protocol.deflate() {
+            None => text_frame,
+            Some(p) if p.server_max_window_bits == MAX_WINDOW_BITS => deflate_frame,
+            Some(_) => deflate_frame_small,
+        }
     }
 
     /// The deadline came: drop a peer silent for `WS_SILENT_BEATS` heartbeats or one that
@@ -200,6 +226,16 @@ impl WsSession {
 /// The shared text frame of a message.
 fn text_frame(message: &Message) -> Rc<[u8]> {
     message.encoded(TEXT_FRAME, |m, out| write_frame(out, true, OpCode::Text, m.json()))
+}
+
+/// The shared compressed frame of a message, 15-bit window.
+fn deflate_frame(message: &Message) -> Rc<[u8]> {
+    message.encoded(DEFLATE_FRAME, |m, out| shared_frame(m.json(), MAX_WINDOW_BITS, out))
+}
+
+/// The shared compressed frame of a message, 9-bit window.
+fn deflate_frame_small(message: &Message) -> Rc<[u8]> {
+    message.encoded(DEFLATE_FRAME_SMALL, |m, out| shared_frame(m.json(), MIN_WINDOW_BITS, out))
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ fn hub_with(n: usize) -> Hub {
 fn rfc6455_5_5_1_close_glued_to_the_handshake_stops_the_replay() {
     let now = Instant::now();
     let mut hub = hub_with(5);
-    let mut ws = WsSession::topic("t".into(), 0, 1 << 16, now);
+    let mut ws = WsSession::topic("t".into(), 0, 1 << 16, None, now);
     let mut out = OutQueue::new();
     let next = ws.on_input(&masked(OpCode::Close, &1000u16.to_be_bytes()), now, &mut out, &mut chat);
     assert_eq!(next, Next::Close);
@@ -71,7 +71,7 @@ fn rfc6455_5_5_1_close_glued_to_the_handshake_stops_the_replay() {
 fn rfc6455_5_5_1_close_arriving_mid_replay_ends_it_after_what_was_queued() {
     let now = Instant::now();
     let hub = hub_with(10);
-    let mut ws = WsSession::topic("t".into(), 0, 1 << 16, now);
+    let mut ws = WsSession::topic("t".into(), 0, 1 << 16, None, now);
     let mut out = OutQueue::new();
     // A budget one byte above what is queued: one message per batch.
     assert_eq!(ws.replay(&hub, &mut out, 1), 1);
@@ -86,7 +86,7 @@ fn rfc6455_5_5_1_close_arriving_mid_replay_ends_it_after_what_was_queued() {
 #[test]
 fn spec_7_binary_then_more_bytes_in_one_read_is_1003() {
     let now = Instant::now();
-    let mut ws = WsSession::topic("t".into(), 0, 1 << 16, now);
+    let mut ws = WsSession::topic("t".into(), 0, 1 << 16, None, now);
     let mut out = OutQueue::new();
     let mut input = masked(OpCode::Binary, b"\x00\x01");
     input.extend(masked(OpCode::Text, b"after"));
@@ -104,16 +104,16 @@ fn spec_7_binary_then_more_bytes_in_one_read_is_1003() {
 #[test]
 fn spec_8_end_of_input_drops_at_once() {
     let now = Instant::now();
-    let mut ws = WsSession::echo(1 << 16, now);
+    let mut ws = WsSession::echo(1 << 16, None, now);
     assert_eq!(ws.on_eof(), Next::Drop);
-    let mut ws = WsSession::topic("t".into(), 0, 1 << 16, now);
+    let mut ws = WsSession::topic("t".into(), 0, 1 << 16, None, now);
     assert_eq!(ws.on_eof(), Next::Drop);
 }
 
 #[test]
 fn spec_7_ping_after_a_silent_heartbeat_drop_after_two() {
     let now = Instant::now();
-    let mut ws = WsSession::echo(1 << 16, now);
+    let mut ws = WsSession::echo(1 << 16, None, now);
     let mut out = OutQueue::new();
     assert_eq!(ws.deadline(BEAT), now + BEAT);
     assert_eq!(ws.on_deadline(now + BEAT, BEAT, &mut out), Next::Stay);
@@ -125,7 +125,7 @@ fn spec_7_ping_after_a_silent_heartbeat_drop_after_two() {
 #[test]
 fn rfc6455_7_1_1_no_ping_after_our_close_and_the_close_times_out() {
     let now = Instant::now();
-    let mut ws = WsSession::echo(1 << 16, now);
+    let mut ws = WsSession::echo(1 << 16, None, now);
     let mut out = OutQueue::new();
     ws.on_input(&masked(OpCode::Binary, b"x"), now, &mut out, &mut |_, _| {
         Verdict::Close(CloseCode::Unsupported, "")
@@ -140,7 +140,7 @@ fn rfc6455_7_1_1_no_ping_after_our_close_and_the_close_times_out() {
 fn echo_sends_messages_back_and_pushes_nothing() {
     let now = Instant::now();
     let mut hub = hub_with(0);
-    let mut ws = WsSession::echo(1 << 16, now);
+    let mut ws = WsSession::echo(1 << 16, None, now);
     let mut out = OutQueue::new();
     ws.on_input(&masked(OpCode::Text, b"hi"), now, &mut out, &mut |_, _| Verdict::Echo);
     let m = hub.publish("t", "x", 0);

@@ -141,6 +141,8 @@ pub fn close_body(code: u16, reason: &[u8]) -> Vec<u8> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Frame {
     pub fin: bool,
+    /// RFC 7692 §6: the message is compressed (only where permessage-deflate was negotiated).
+    pub rsv1: bool,
     pub opcode: u8,
     pub payload: Vec<u8>,
 }
@@ -156,6 +158,7 @@ pub enum Next {
 /// A parsed header of a server frame.
 pub struct Header {
     pub fin: bool,
+    pub rsv1: bool,
     pub opcode: u8,
     pub len: u64,
     pub header_len: usize,
@@ -168,8 +171,9 @@ pub fn decode_header(buf: &[u8]) -> Option<Header> {
         return None;
     }
     let (b0, b1) = (buf[0], buf[1]);
-    // §5.2: "MUST be 0 unless an extension is negotiated" — we negotiated none.
-    assert_eq!(b0 & 0x70, 0, "server frame with RSV bits set: {:02x?}", &buf[..2]);
+    // §5.2: "MUST be 0 unless an extension is negotiated". RSV1 is permessage-deflate's
+    // (RFC 7692 §6); `Client::next` checks it was negotiated.
+    assert_eq!(b0 & 0x30, 0, "server frame with RSV2 or RSV3 set: {:02x?}", &buf[..2]);
     // §5.1: "A server MUST NOT mask any frames that it sends to the client."
     assert_eq!(b1 & 0x80, 0, "server frame is masked: {:02x?}", &buf[..2]);
     let (len, header_len) = match b1 & 0x7F {
@@ -186,7 +190,7 @@ pub fn decode_header(buf: &[u8]) -> Option<Header> {
         }
         _ => {}
     }
-    Some(Header { fin: b0 & 0x80 != 0, opcode: b0 & 0x0F, len, header_len })
+    Some(Header { fin: b0 & 0x80 != 0, rsv1: b0 & 0x40 != 0, opcode: b0 & 0x0F, len, header_len })
 }
 
 /// One client connection: the socket, what was read and not yet decoded, and where masking
@@ -197,6 +201,8 @@ pub struct Client {
     pub buf: Vec<u8>,
     /// Masking keys: seeded, so runs repeat (a real client uses a strong RNG, §10.3).
     rng: Rng,
+    /// permessage-deflate was negotiated: compressed frames (RSV1) are allowed.
+    pub deflate: bool,
 }
 
 /// A response head.
@@ -218,7 +224,12 @@ impl Client {
         let stream = TcpStream::connect(addr).expect("connect");
         stream.set_nodelay(true).unwrap();
         stream.set_read_timeout(Some(WAIT)).unwrap();
-        Client { stream, buf: Vec::new(), rng: Rng(0x9E37_79B9_7F4A_7C15 ^ u64::from(addr.port())) }
+        Client {
+            stream,
+            buf: Vec::new(),
+            rng: Rng(0x9E37_79B9_7F4A_7C15 ^ u64::from(addr.port())),
+            deflate: false,
+        }
     }
 
     /// Connects and completes the opening handshake on `path`, checking the `101`.
@@ -328,9 +339,14 @@ impl Client {
             if let Some(h) = decode_header(&self.buf) {
                 let end = h.header_len + h.len as usize;
                 if self.buf.len() >= end {
+                    assert!(
+                        !h.rsv1 || self.deflate,
+                        "RSV1 set, but no extension was negotiated: {:02x?}",
+                        &self.buf[..2]
+                    );
                     let payload = self.buf[h.header_len..end].to_vec();
                     self.buf.drain(..end);
-                    return Next::Frame(Frame { fin: h.fin, opcode: h.opcode, payload });
+                    return Next::Frame(Frame { fin: h.fin, rsv1: h.rsv1, opcode: h.opcode, payload });
                 }
             }
             if !self.fill() {

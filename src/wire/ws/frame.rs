@@ -277,6 +277,16 @@ pub fn write_frame(out: &mut Vec<u8>, fin: bool, opcode: OpCode, payload: &[u8])
     out.extend_from_slice(payload);
 }
 
+/// Appends one final frame with RSV1 set: a message compressed by permessage-deflate
+/// (RFC 7692 §6: the "Per-Message Compressed" bit, on the first frame of a message only).
+pub fn write_compressed_frame(out: &mut Vec<u8>, opcode: OpCode, payload: &[u8]) {
+    let header =
+        FrameHeader { fin: true, rsv: bits::RSV1, opcode, mask: None, payload_len: payload.len() as u64 };
+    out.reserve(header.encoded_len() + payload.len());
+    header.emit(out);
+    out.extend_from_slice(payload);
+}
+
 /// Appends one frame masked with `key` — what a client sends (§5.3). Used by tests and
 /// the terminal client example; a real client draws `key` fresh from a strong RNG per frame.
 pub fn write_masked_frame(out: &mut Vec<u8>, fin: bool, opcode: OpCode, payload: &[u8], key: [u8; 4]) {
