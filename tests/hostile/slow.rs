@@ -318,7 +318,10 @@ fn spec_8_an_echo_client_that_never_reads_is_held_back_and_memory_stays_bounded(
     let mut header = [0u8; 10];
     let mut payload = vec![0u8; FRAME];
     for i in 0..FRAMES {
-        stream.read_exact(&mut header).unwrap_or_else(|e| panic!("echo {i}: {e}"));
+        if let Err(e) = stream.read_exact(&mut header) {
+            let sent = if done_rx.try_recv().is_ok() { "all sent" } else { "the sender still blocked" };
+            panic!("echo {i}: {e} ({sent}); /stats {}", probe.stats());
+        }
         assert_eq!(header[..2], [0x82, 127], "echo {i}'s header");
         assert_eq!(u64::from_be_bytes(header[2..].try_into().unwrap()), FRAME as u64, "echo {i}'s length");
         stream.read_exact(&mut payload).unwrap_or_else(|e| panic!("echo {i}: {e}"));
