@@ -89,6 +89,12 @@ fn drive<S: Service>(conn: &mut Connection, key: Key, world: &mut World<S>) -> F
         }
         conn.compact(&mut world.pool);
         if !conn.readable || conn.read_closed || conn.unread().len() >= read_cap(conn) {
+            // Stopped by backpressure (an echo filled the output) with input perhaps still
+            // waiting in the kernel, where no new edge will announce it: `paused` makes
+            // `settle` resume reading once the output drains, even inside its own flush.
+            if conn.readable && !conn.read_closed && read_cap(conn) == 0 {
+                conn.paused = true;
+            }
             return settle(conn, key, world);
         }
         // Send what this pass produced before reading more (an echo must not pile up).

@@ -116,8 +116,9 @@ pub(super) fn settle<S>(conn: &mut Connection, key: Key, world: &mut World<S>) -
         return Fate::Close;
     }
     // The client closed its side after plain requests: finish answering what it sent
-    // (unless backpressure paused that: then after the output drains), then close.
-    if matches!(conn.mode, Mode::Http) && conn.read_closed && conn.out.len() < OUTPUT_PAUSE {
+    // (unless backpressure paused that: then after the output drains and the requests still
+    // in the input are answered — `paused` says some are), then close.
+    if matches!(conn.mode, Mode::Http) && conn.read_closed && !conn.paused && conn.out.len() < OUTPUT_PAUSE {
         enter_lingering(conn, key, world);
     }
     if let Mode::Lingering { .. } = conn.mode {
