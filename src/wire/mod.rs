@@ -15,6 +15,7 @@
 //! | `sse.rs` | `text/event-stream` events (WHATWG HTML §9.2) | 04 |
 //! | `ws/` | WebSocket frames, masking, close codes, handshake key (RFC 6455) | 05 |
 //! | `utf8.rs` | incremental UTF-8 validation (RFC 3629) | 05 |
+//! | `resp.rs` | RESP2, the Redis serialization protocol: replies and commands | 09 |
 
 pub mod chunked;
 pub mod date;
@@ -22,6 +23,7 @@ pub mod framing;
 pub mod json;
 pub mod query;
 pub mod request;
+pub mod resp;
 pub mod sse;
 #[cfg(test)]
 pub(crate) mod test_rng;
