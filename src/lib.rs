@@ -17,13 +17,14 @@
 //! | [`outq`] | a connection's output queue: owned and shared segments, written with `writev` | 00 |
 //! | [`http`] | requests from input, errors → statuses, routing, responses | 01 |
 //! | [`hub`] | topics, ids, replay rings, subscribers, each message's shared encodings; the bus that sequences ids across loops | 02, 09 |
+//! | [`redis`] | topics shared through Redis, sans-IO: URL, scripts, command and Pub/Sub connections | 09 |
 //! | [`transport`] | one sans-IO state machine per streaming transport: long-poll, SSE, WebSocket | 03–05 |
 //! | [`config`], [`stats`] | command-line flags; the `/stats` counters | — |
 //! | [`service`] | the seam between the server and the application: `Service`, `Reply` | 00 |
 //! | [`server`] | the `mio` event loops, connection slab, timers, buffers, accepting and handing over — the only I/O | 00, 09 |
 //! | [`app`] | pushlab's routes and policies: publish, poll, long-poll, SSE, WebSocket, pages | 02–05 |
 //!
-//! Nothing outside `server` names `mio`; `wire`, `outq` and `hub` know nothing of
+//! Nothing outside `server` names `mio`; `wire`, `outq`, `hub` and `redis` know nothing of
 //! `transport`, `server` or `app`. A published message goes app → hub → server (fan-out) →
 //! transport (what to send) → outq → socket, and never back up.
 //!
@@ -36,6 +37,7 @@ pub mod http;
 pub mod hub;
 pub mod limits;
 pub mod outq;
+pub mod redis;
 pub mod server;
 pub mod service;
 pub mod stats;

@@ -96,3 +96,14 @@ pub const WS_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 pub const WS_SILENT_BEATS: u32 = 2;
 /// The payload of our heartbeat pings; a pong echoes it.
 pub const WS_PING_PAYLOAD: &[u8] = b"pushlab";
+
+// ---- Redis (SPEC §10, chapter 09) ----
+/// The port of a `--redis` URL that names none (Redis's registered port).
+pub const REDIS_DEFAULT_PORT: u16 = 6379;
+/// Most unparsed reply bytes a Redis connection buffers; more is a protocol error (a history
+/// of `MAX_POLL_LIMIT` messages of `MAX_PUBLISH_BODY` bytes fits with room to spare).
+pub const REDIS_MAX_INPUT: usize = 128 * 1024 * 1024;
+/// The first reconnection delay after Redis went away; each failure doubles it.
+pub const REDIS_BACKOFF_MIN: Duration = Duration::from_millis(50);
+/// The longest reconnection delay.
+pub const REDIS_BACKOFF_MAX: Duration = Duration::from_secs(2);

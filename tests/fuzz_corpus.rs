@@ -22,6 +22,8 @@ mod http_request;
 mod last_event_id;
 #[path = "../fuzz/checks/query.rs"]
 mod query;
+#[path = "../fuzz/checks/resp.rs"]
+mod resp;
 #[path = "../fuzz/checks/utf8.rs"]
 mod utf8;
 #[path = "../fuzz/checks/ws_frame.rs"]
@@ -93,4 +95,9 @@ fn last_event_id_corpus() {
 #[test]
 fn connection_corpus() {
     replay("connection", connection::check);
+}
+
+#[test]
+fn resp_corpus() {
+    replay("resp", resp::check);
 }

@@ -16,6 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["outq"],
     &["http"],
     &["hub"],
+    &["redis"],
     &["transport"],
     &["config", "stats"],
     &["service"],

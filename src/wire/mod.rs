@@ -15,8 +15,9 @@
 //! | `sse.rs` | `text/event-stream` events (WHATWG HTML §9.2) | 04 |
 //! | `ws/` | WebSocket frames, masking, close codes, handshake key (RFC 6455) | 05 |
 //! | `utf8.rs` | incremental UTF-8 validation (RFC 3629) | 05 |
-//! | `deflate/` | DEFLATE both ways, for permessage-deflate (RFC 1951, RFC 7692 §7.2) | 05 |
-//! | `extensions.rs` | `Sec-WebSocket-Extensions` offers and the permessage-deflate answer (RFC 7692 §5, §7.1) | 05 |
+//! | `deflate/` | DEFLATE both ways, for permessage-deflate (RFC 1951, RFC 7692 §7.2) | 10 |
+//! | `extensions.rs` | `Sec-WebSocket-Extensions` offers and the permessage-deflate answer (RFC 7692 §5, §7.1) | 10 |
+//! | `resp.rs` | RESP2, the Redis serialization protocol: replies and commands | 09 |
 
 pub mod chunked;
 pub mod date;
@@ -26,6 +27,7 @@ pub mod framing;
 pub mod json;
 pub mod query;
 pub mod request;
+pub mod resp;
 pub mod sse;
 #[cfg(test)]
 pub(crate) mod test_rng;
