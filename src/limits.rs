@@ -50,7 +50,7 @@ pub const DEFLATE_POOL: usize = 8;
 /// Replay batches one connection gets per loop turn: a reader fast enough to take a whole
 /// replay at once still waits its turn, and its own input (a Close, a hang-up) is read
 /// between turns.
-pub const REPLAY_PASSES: usize = 4;
+pub const REPLAY_PASSES: usize = 1;
 /// Most buffers handed to one `writev` call when flushing a connection.
 pub const MAX_IOVECS: usize = 64;
 /// The least room a read is given; below it the input buffer grows.
