@@ -216,7 +216,7 @@ impl Reader {
             r.jumps.push((from, id));
         }
         if id <= r.cursor {
-            let why = format!("id {id} again after cursor {}", r.cursor);
+            let why = format!("duplicate: id {id} again after cursor {}", r.cursor);
             r.anomalies.push(why);
         }
         r.got.push((id, data));
@@ -422,6 +422,21 @@ pub enum Fill {
 }
 
 impl Conn {
+    /// A fresh connection to `node`, reads in [`SLICE`]s.
+    pub fn open(node: SocketAddr) -> Result<Conn, Failure> {
+        let stream = TcpStream::connect(node).map_err(|_| Failure::Dropped)?;
+        let _ = stream.set_nodelay(true);
+        let _ = stream.set_read_timeout(Some(SLICE));
+        Ok(Conn { stream, buf: Vec::new() })
+    }
+
+    /// Sends `request` and reads its whole answer.
+    pub fn exchange(&mut self, request: &[u8]) -> Result<(u16, Vec<u8>), Failure> {
+        self.stream.write_all(request).map_err(|_| Failure::Dropped)?;
+        self.read_response(Instant::now() + SILENCE)
+    }
+
+    /// One read of up to one [`SLICE`].
     pub fn fill(&mut self) -> Fill {
         let mut chunk = [0u8; 16 * 1024];
         match self.stream.read(&mut chunk) {
@@ -531,20 +546,4 @@ pub fn masked(opcode: u8, payload: &[u8], rng: &mut Rng) -> Vec<u8> {
     frame.extend_from_slice(&key);
     frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ key[i % 4]));
     frame
-}
-
-impl Conn {
-    /// A fresh connection to `node`, reads in [`SLICE`]s.
-    pub fn open(node: SocketAddr) -> Result<Conn, Failure> {
-        let stream = TcpStream::connect(node).map_err(|_| Failure::Dropped)?;
-        let _ = stream.set_nodelay(true);
-        let _ = stream.set_read_timeout(Some(SLICE));
-        Ok(Conn { stream, buf: Vec::new() })
-    }
-
-    /// Sends `request` and reads its whole answer.
-    pub fn exchange(&mut self, request: &[u8]) -> Result<(u16, Vec<u8>), Failure> {
-        self.stream.write_all(request).map_err(|_| Failure::Dropped)?;
-        self.read_response(Instant::now() + SILENCE)
-    }
 }
