@@ -15,9 +15,11 @@
 //! | `sse.rs` | `text/event-stream` events (WHATWG HTML §9.2) | 04 |
 //! | `ws/` | WebSocket frames, masking, close codes, handshake key (RFC 6455) | 05 |
 //! | `utf8.rs` | incremental UTF-8 validation (RFC 3629) | 05 |
+//! | `deflate/` | DEFLATE both ways, for permessage-deflate (RFC 1951, RFC 7692 §7.2) | 05 |
 
 pub mod chunked;
 pub mod date;
+pub mod deflate;
 pub mod framing;
 pub mod json;
 pub mod query;
