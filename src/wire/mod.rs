@@ -16,10 +16,12 @@
 //! | `ws/` | WebSocket frames, masking, close codes, handshake key (RFC 6455) | 05 |
 //! | `utf8.rs` | incremental UTF-8 validation (RFC 3629) | 05 |
 //! | `deflate/` | DEFLATE both ways, for permessage-deflate (RFC 1951, RFC 7692 §7.2) | 05 |
+//! | `extensions.rs` | `Sec-WebSocket-Extensions` offers and the permessage-deflate answer (RFC 7692 §5, §7.1) | 05 |
 
 pub mod chunked;
 pub mod date;
 pub mod deflate;
+pub mod extensions;
 pub mod framing;
 pub mod json;
 pub mod query;
