@@ -26,7 +26,7 @@ fn pushlab_message(id: u64) -> Vec<u8> {
 }
 
 fn inputs() -> Vec<(&'static str, Vec<u8>)> {
-    let stream: Vec<u8> = (0..700).flat_map(pushlab_message).collect();
+    let stream: Vec<u8> = (0..1000).flat_map(pushlab_message).collect();
     let mut text = Vec::new();
     let words = ["the ", "topic ", "subscriber ", "message ", "window ", "hello, ", "world.\n", "deflate "];
     let mut x = 0x2545_F491u32;
