@@ -13,7 +13,7 @@
 //! | module | layer | chapter |
 //! |---|---|---|
 //! | [`limits`] | every limit and default, one commented line each | all |
-//! | [`wire`] | bytes ↔ types: HTTP heads, chunked coding, SSE events, WebSocket frames, UTF-8, JSON | 01–05 |
+//! | [`wire`] | bytes ↔ types: HTTP heads, chunked coding, SSE events, WebSocket frames and extension offers, DEFLATE, UTF-8, JSON | 01–05 |
 //! | [`outq`] | a connection's output queue: owned and shared segments, written with `writev` | 00 |
 //! | [`http`] | requests from input, errors → statuses, routing, responses | 01 |
 //! | [`hub`] | topics, ids, replay rings, subscribers, each message's shared encodings; the bus that sequences ids across loops | 02, 09 |

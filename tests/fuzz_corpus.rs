@@ -6,7 +6,8 @@
 //! what libFuzzer runs — a regression on a committed input fails here, without cargo-fuzz or
 //! a nightly compiler. `fuzz/README.md` says how the corpora were made and how to grow them.
 
-// `ws_frame` and `connection` each include `server_frames.rs`, as their fuzz targets do.
+// `ws_frame` and `connection` each include `server_frames.rs`, and `inflate` and `deflate`
+// each `deflate_oracle.rs`, as their fuzz targets do.
 #![allow(clippy::duplicate_mod)]
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -16,8 +17,12 @@ use std::path::Path;
 mod chunked;
 #[path = "../fuzz/checks/connection.rs"]
 mod connection;
+#[path = "../fuzz/checks/deflate.rs"]
+mod deflate;
 #[path = "../fuzz/checks/http_request.rs"]
 mod http_request;
+#[path = "../fuzz/checks/inflate.rs"]
+mod inflate;
 #[path = "../fuzz/checks/last_event_id.rs"]
 mod last_event_id;
 #[path = "../fuzz/checks/query.rs"]
@@ -100,4 +105,14 @@ fn connection_corpus() {
 #[test]
 fn resp_corpus() {
     replay("resp", resp::check);
+}
+
+#[test]
+fn inflate_corpus() {
+    replay("inflate", inflate::check);
+}
+
+#[test]
+fn deflate_corpus() {
+    replay("deflate", deflate::check);
 }
