@@ -1,106 +1,124 @@
-//! `wire::deflate` beside miniz_oxide, both ways, on pushlab-shaped messages.
+//! permessage-deflate's CPU cost (chapter 10): pushlab's deflater and inflater on the JSON
+//! of pushed messages, beside miniz_oxide on the same bytes.
 //!
-//! `cargo bench --bench deflate`. Each group is one input: our deflater and miniz's at
-//! level 6, each message compressed alone (pushlab's `server_no_context_takeover`: reset,
-//! compress, sync flush), then our inflater and miniz's on miniz's stream. Criterion reports
-//! throughput of the *uncompressed* bytes (`Throughput::Bytes`); before the timings, the
-//! compressed sizes of both are printed.
-
-#[path = "../fuzz/checks/deflate_oracle.rs"]
-mod deflate_oracle;
+//! `cargo bench --bench deflate`. One group per message; throughput is in bytes of the
+//! *uncompressed* JSON, so every row answers "how fast does a message go through". The rows:
+//!
+//! - `plain frame`: what a push costs without compression, one text frame (the baseline);
+//! - `shared_frame 15`: `shared_frame`, what the server does once per message for all its
+//!   15-bit subscribers on a loop — compress alone at level 6, strip the tail, frame;
+//! - `inflate`: pushlab's `Inflater`, reset between messages (a client without context);
+//! - `miniz deflate`, `miniz inflate`: miniz_oxide at level 6, raw, sync-flushed, its state
+//!   reused and reset between messages, as ours is.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use deflate_oracle::{MinizDeflater, MinizInflater};
-use pushlab::wire::deflate::{Deflater, Inflater};
+use miniz_oxide::deflate::core::{compress, create_comp_flags_from_zip_params, CompressorOxide, TDEFLFlush};
+use miniz_oxide::inflate::stream::{inflate, InflateState};
+use miniz_oxide::{DataFormat, MZFlush};
+use pushlab::transport::permessage::shared_frame;
+use pushlab::wire::deflate::{Deflater, Inflater, TAIL};
+use pushlab::wire::json;
+use pushlab::wire::ws::frame::{write_frame, OpCode};
 
-/// One message as `/ws` subscribers get it (SPEC §5): id, topic, data, time.
-fn pushlab_message(id: u64) -> Vec<u8> {
-    format!(
-        r#"{{"id":{id},"topic":"chat","data":"hello from the bench, message {id}","time":{}}}"#,
-        1_732_390_000_123 + id
-    )
-    .into_bytes()
+/// A message's JSON as the hub writes it (SPEC §2).
+fn message_json(data: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    json::Object::new(&mut out)
+        .u64("id", 1042)
+        .str("topic", "chat")
+        .str("data", data)
+        .u64("time", 1764780000123)
+        .finish();
+    out
 }
 
-fn inputs() -> Vec<(&'static str, Vec<u8>)> {
-    let stream: Vec<u8> = (0..1000).flat_map(pushlab_message).collect();
-    let mut text = Vec::new();
-    let words = ["the ", "topic ", "subscriber ", "message ", "window ", "hello, ", "world.\n", "deflate "];
-    let mut x = 0x2545_F491u32;
-    while text.len() < 64 * 1024 {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        text.extend_from_slice(words[(x % 8) as usize].as_bytes());
+/// `n` chat messages as an application publishes them (one object, or an array).
+fn chat(n: usize) -> String {
+    let users = ["alice", "bob", "carol", "dave"];
+    let texts = [
+        "Are we still on for the review at three?",
+        "Yes, room 4B. I'll bring the slides.",
+        "Running five minutes late, start without me.",
+        "The build is green again, merging now.",
+        "Can someone look at the flaky test in CI?",
+    ];
+    let one = |i: usize| {
+        format!(
+            r#"{{"user":"{}","room":"general","id":{},"text":"{}"}}"#,
+            users[i % 4],
+            1000 + i,
+            texts[i % 5]
+        )
+    };
+    match n {
+        1 => one(0),
+        _ => format!("[{}]", (0..n).map(one).collect::<Vec<_>>().join(",")),
     }
-    vec![
-        ("message_100B", pushlab_message(1_000_007)),
-        ("json_stream_64K", stream[..64 * 1024].to_vec()),
-        ("text_64K", text),
-    ]
 }
 
 fn bench_deflate(c: &mut Criterion) {
-    for (name, input) in inputs() {
-        let mut ours = Vec::new();
-        Deflater::new(15, 6).compress(&input, &mut ours);
-        let theirs = MinizDeflater::new(6).message(&input);
-        eprintln!(
-            "{name}: {} bytes; pushlab {} bytes, miniz {} bytes (level 6, tail included)",
-            input.len(),
-            ours.len(),
-            theirs.len()
-        );
-
-        let mut group = c.benchmark_group(name);
-        group.throughput(Throughput::Bytes(input.len() as u64));
-        group.bench_function("deflate/pushlab", |b| {
-            let mut deflater = Deflater::new(15, 6);
-            let mut out = Vec::with_capacity(2 * input.len() + 64);
+    for (name, data) in
+        [("chat x1", chat(1)), ("chat x5", chat(5)), ("chat x20", chat(20)), ("chat x400", chat(400))]
+    {
+        let json = message_json(&data);
+        let mut compressed = Vec::new();
+        Deflater::new(15, 6).compress(&json, &mut compressed);
+        let mut group =
+            c.benchmark_group(format!("{name} ({} B JSON, {} B deflated)", json.len(), compressed.len() - 4));
+        group.throughput(Throughput::Bytes(json.len() as u64));
+        let mut out = Vec::with_capacity(json.len() + 64);
+        group.bench_function("plain frame", |b| {
             b.iter(|| {
-                deflater.reset();
                 out.clear();
-                deflater.compress(black_box(&input), &mut out);
-                black_box(out.len())
+                write_frame(&mut out, true, OpCode::Text, black_box(&json));
+                out.len()
             })
         });
-        group.bench_function("deflate/miniz", |b| {
-            let mut deflater = MinizDeflater::new(6);
+        group.bench_function("shared_frame 15", |b| {
             b.iter(|| {
-                deflater.reset();
-                black_box(deflater.message(black_box(&input)).len())
-            })
-        });
-        group.bench_function("inflate/pushlab", |b| {
-            let mut inflater = Inflater::new(15);
-            let mut out = Vec::with_capacity(input.len());
-            b.iter(|| {
-                inflater.reset();
                 out.clear();
-                inflater.inflate(black_box(&theirs), &mut out, usize::MAX).unwrap();
-                black_box(out.len())
+                shared_frame(black_box(&json), 15, &mut out);
+                out.len()
             })
         });
-        group.bench_function("inflate/miniz", |b| {
-            let mut inflater = MinizInflater::default();
+        let mut inflater = Inflater::new(15);
+        group.bench_function("inflate", |b| {
             b.iter(|| {
+                out.clear();
                 inflater.reset();
-                black_box(inflater.feed(black_box(&theirs), usize::MAX).unwrap().len())
+                inflater.inflate(black_box(&compressed), &mut out, usize::MAX).unwrap();
+                out.len()
             })
         });
+        let mut miniz = Box::new(CompressorOxide::new(create_comp_flags_from_zip_params(6, -15, 0)));
+        let mut buf = vec![0u8; 2 * json.len() + 1024];
+        group.bench_function("miniz deflate", |b| {
+            b.iter(|| {
+                miniz.reset();
+                let (_, _, written) = compress(&mut miniz, black_box(&json), &mut buf, TDEFLFlush::Sync);
+                written
+            })
+        });
+        let mut state = InflateState::new_boxed(DataFormat::Raw);
+        let mut plain = vec![0u8; json.len() + 1024];
+        group.bench_function("miniz inflate", |b| {
+            b.iter(|| {
+                state.reset(DataFormat::Raw);
+                let r = inflate(&mut state, black_box(&compressed), &mut plain, MZFlush::Sync);
+                r.bytes_written
+            })
+        });
+        debug_assert!(compressed.ends_with(&TAIL));
         group.finish();
     }
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(20)
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500)).sample_size(30);
+    targets = bench_deflate
 }
-
-criterion_group! { name = benches; config = config(); targets = bench_deflate }
 criterion_main!(benches);

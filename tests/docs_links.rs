@@ -117,6 +117,8 @@ const EXTERNAL: &[&str] = &[
     // other projects the chapters compare with: Netty, tokio, Servlet/Spring, tungstenite, futures
     "EventLoop HashedWheelTimer ChannelOutboundBuffer WriteBufferWaterMark ScheduledIo \
      DeferredResult AsyncContext StringCollector WebSocketConfig SinkExt",
+    // other projects' compression settings (zlib, uWebSockets, .NET) that chapter 10 names
+    "Z_SYNC_FLUSH SHARED_COMPRESSOR DangerousEnableCompression DisableCompression",
     // message text in captures, not code
     "Hello",
 ];

@@ -40,6 +40,7 @@ OPTIONS:
     --connect-window W    connections being opened at once [128]
     --topic T             the topic [a fresh one per run: load.<unix-ms>.<pid>]
     --timeout SECS        give up on a phase after this long [30]
+    --deflate             ws-fanout: offer permessage-deflate (RFC 7692) and inflate what comes
     --quiet               no progress line
     -h, --help            print this help
 
@@ -127,6 +128,8 @@ pub struct Args {
     pub topic: Option<String>,
     pub timeout: Duration,
     pub quiet: bool,
+    /// ws-fanout: offer permessage-deflate.
+    pub deflate: bool,
 }
 
 #[derive(Debug, PartialEq)]
@@ -167,6 +170,7 @@ impl Args {
             topic: None,
             timeout: Duration::from_secs(30),
             quiet: false,
+            deflate: false,
         }
     }
 
@@ -239,6 +243,10 @@ pub fn parse(words: &[String]) -> Result<Command, String> {
             "-h" | "--help" => return Ok(Command::Help),
             "--quiet" => {
                 a.quiet = true;
+                continue;
+            }
+            "--deflate" => {
+                a.deflate = true;
                 continue;
             }
             _ => {}

@@ -163,7 +163,8 @@ pub fn run(a: &Args, server: &Server, topic: &str, r: &mut ResultLine) -> Result
     let mut request = Vec::new();
     let wsocket = a.scenario == Scenario::WsFanout;
     if wsocket {
-        ws::handshake_request(&mut request, &host, &format!("/ws?topic={topic}"));
+        let offer = if a.deflate { "permessage-deflate; client_max_window_bits" } else { "" };
+        ws::handshake_offering(&mut request, &host, &format!("/ws?topic={topic}"), offer);
     } else {
         sse::request(&mut request, &host, &format!("/sse?topic={topic}"));
     }
@@ -185,7 +186,11 @@ pub fn run(a: &Args, server: &Server, topic: &str, r: &mut ResultLine) -> Result
     let mut fleet: Fleet<Sub> = Fleet::new(a.addr, sources.clone()).map_err(io)?;
     let mut progress = Progress::new(a.scenario.name(), a.quiet);
     let make = |_| Sub {
-        feed: if wsocket { Feed::Ws(ws::WsStream::default()) } else { Feed::Sse(sse::SseStream::default()) },
+        feed: match (wsocket, a.deflate) {
+            (true, true) => Feed::Ws(ws::WsStream::deflating()),
+            (true, false) => Feed::Ws(ws::WsStream::default()),
+            _ => Feed::Sse(sse::SseStream::default()),
+        },
         ledger: Ledger::new(total),
     };
     let opening = Opening { target: a.conns, window: a.connect_window, timeout: a.timeout };

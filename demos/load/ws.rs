@@ -7,7 +7,8 @@
 //! generator has no script to defend against, and masking each frame anew would only add
 //! cost on the load's side. A message that is sent again and again (the echo's) is masked
 //! once and its bytes reused.
-use pushlab::wire::ws::frame::{write_masked_frame, FrameHeader, OpCode};
+use pushlab::wire::deflate::{Inflater, TAIL};
+use pushlab::wire::ws::frame::{bits, write_masked_frame, FrameHeader, OpCode};
 use pushlab::wire::ws::handshake::accept_key;
 use pushlab::wire::ws::mask::apply_mask;
 use pushlab::wire::Status;
@@ -21,10 +22,19 @@ pub const MASK: [u8; 4] = [0x37, 0xfa, 0x21, 0x3d];
 
 /// The opening handshake for `target` (`/ws?topic=T`, `/echo`).
 pub fn handshake_request(out: &mut Vec<u8>, host: &str, target: &str) {
+    handshake_offering(out, host, target, "");
+}
+
+/// The same, with `Sec-WebSocket-Extensions: {extensions}` unless that is empty.
+pub fn handshake_offering(out: &mut Vec<u8>, host: &str, target: &str, extensions: &str) {
+    let offer = match extensions {
+        "" => String::new(),
+        e => format!("Sec-WebSocket-Extensions: {e}\r\n"),
+    };
     out.extend_from_slice(
         format!(
             "GET {target} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-             Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+             Sec-WebSocket-Key: {KEY}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
         )
         .as_bytes(),
     );
@@ -54,9 +64,18 @@ pub struct WsStream {
     partial_opcode: Option<OpCode>,
     /// Unmasking scratch, for a server that masks (it must not, §5.1).
     unmasked: Vec<u8>,
+    /// With `--deflate`: an inflater for messages with RSV1 set (RFC 7692), reset before each,
+    /// as the server compresses without context; and the message inflated.
+    inflater: Option<Box<Inflater>>,
+    inflated: Vec<u8>,
 }
 
 impl WsStream {
+    /// A stream that accepts messages compressed by permessage-deflate.
+    pub fn deflating() -> WsStream {
+        WsStream { inflater: Some(Box::new(Inflater::new(15))), ..WsStream::default() }
+    }
+
     /// Takes the next bytes; returns how many it used (whole frames only); control replies
     /// (pong, close) are appended to `out`.
     pub fn input(
@@ -106,6 +125,16 @@ impl WsStream {
                     each(Item::Closed);
                     return Ok(input.len());
                 }
+                // RFC 7692 §6: RSV1 on a whole message: inflate it, with the tail appended.
+                OpCode::Text | OpCode::Binary if h.rsv & bits::RSV1 != 0 && h.fin => {
+                    let inflater = self.inflater.as_mut().ok_or("RSV1 without permessage-deflate")?;
+                    inflater.reset();
+                    self.inflated.clear();
+                    let limit = usize::MAX;
+                    inflater.inflate(payload, &mut self.inflated, limit).map_err(|e| e.to_string())?;
+                    inflater.inflate(&TAIL, &mut self.inflated, limit).map_err(|e| e.to_string())?;
+                    each(Item::Message { opcode: h.opcode, payload: &self.inflated });
+                }
                 OpCode::Text | OpCode::Binary if h.fin && self.partial_opcode.is_none() => {
                     each(Item::Message { opcode: h.opcode, payload });
                 }
@@ -131,7 +160,7 @@ impl WsStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pushlab::wire::ws::frame::write_frame;
+    use pushlab::wire::ws::frame::{write_compressed_frame, write_frame};
 
     fn items(s: &mut WsStream, bytes: &[u8], out: &mut Vec<u8>) -> (Vec<String>, usize) {
         let mut got = Vec::new();
@@ -170,6 +199,22 @@ mod tests {
         assert_eq!(out, pong);
         let (got, _) = items(&mut s, &wire[used..], &mut out);
         assert_eq!(got, vec!["closed"]);
+    }
+
+    #[test]
+    fn compressed_messages_are_inflated() {
+        let mut wire = format!(
+            "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+            accept_key(KEY.as_bytes())
+        )
+        .into_bytes();
+        // RFC 7692 §7.2.3.1: "Hello", compressed, as one frame with RSV1; then a plain one.
+        write_compressed_frame(&mut wire, OpCode::Text, &[0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00]);
+        write_frame(&mut wire, true, OpCode::Text, b"plain");
+        let (got, _) = items(&mut WsStream::deflating(), &wire, &mut Vec::new());
+        assert_eq!(got, vec!["open", "Text Hello", "Text plain"]);
+        let refused = WsStream::default().input(&wire, &mut Vec::new(), |_| {});
+        assert!(refused.is_err(), "RSV1 without --deflate");
     }
 
     #[test]
