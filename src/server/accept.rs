@@ -88,8 +88,7 @@ impl<S: Service> EventLoop<S> {
                     return;
                 }
             };
-            let shared = &self.world.shared;
-            let open = shared.open.load(Ordering::Relaxed);
+            let open = self.world.shared.open.load(Ordering::Relaxed);
             if open >= self.world.config.max_connections {
                 self.world.stats.refused_over_limit();
                 refuse(&mut socket, &self.world.clock.date);
